@@ -7,7 +7,7 @@ package io.unidist;
  * @param <T> the type of the message
  */
 public interface Delivery<T> {
-    /** The message, as a fresh copy. */
+    /** The message, decoded for this delivery: not shared with the queue or other deliveries. */
     T message();
 
     /** Which delivery of this message this is: 1 on the first. */

@@ -1,16 +1,341 @@
 package io.unidist.internal;
 
+import io.unidist.MessageQueue;
+import io.unidist.Persistence;
+import io.unidist.QueueOptions;
+import io.unidist.SharedCounter;
+import io.unidist.SharedLock;
+import io.unidist.SharedState;
+import io.unidist.Subscription;
 import io.unidist.TimeSource;
 import io.unidist.Unidist;
+import io.unidist.UnidistException;
+import io.unidist.internal.serial.ValueCodec;
+import io.unidist.internal.store.DurableStore;
+import io.unidist.internal.store.Recovery;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** In-process node (being written). */
-public final class LocalUnidist {
-    private LocalUnidist() {
+/**
+ * An in-process node: every primitive lives in this JVM, optionally persisted under a data
+ * directory.
+ *
+ * <p>Layout of the data directory: {@code node.lock} (held while the node runs, so that two
+ * processes never share the files), {@code fencing/} (the generation that makes fencing tokens
+ * grow across restarts), and one directory per persistent primitive under {@code counters/},
+ * {@code state/} and {@code queues/}, named by {@link Names#toFileName}.
+ *
+ * <p>Fencing tokens: leases are never persisted, but a protected resource may remember the
+ * largest token it saw across our restart. Tokens are therefore {@code generation << 40 | n},
+ * where the generation is persisted and grows by one at every start.
+ */
+public final class LocalUnidist implements Unidist {
+    private static final Logger log = LoggerFactory.getLogger(LocalUnidist.class);
+    private static final int TOKEN_SHIFT = 40;
+
+    private final String nodeName;
+    private final Path dataDir;
+    private final TimeSource time;
+    private final FileChannel lockChannel;
+    private final FileLock dirLock;
+    private final AtomicLong tokens;
+    private final Subscription timeWakeups;
+    private final Map<String, LocalSemaphore> semaphores = new ConcurrentHashMap<>();
+    private final Map<String, LocalCounter> counters = new ConcurrentHashMap<>();
+    private final Map<String, LocalState<?>> states = new ConcurrentHashMap<>();
+    private final Map<String, QueueCore> queues = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private LocalUnidist(String nodeName, Path dataDir, TimeSource time) {
+        this.nodeName = nodeName;
+        this.dataDir = dataDir;
+        this.time = time;
+        if (dataDir == null) {
+            lockChannel = null;
+            dirLock = null;
+            tokens = new AtomicLong();
+        } else {
+            lockChannel = openLockChannel(dataDir);
+            dirLock = lockDataDir(dataDir, lockChannel);
+            try {
+                tokens = new AtomicLong(nextGeneration() << TOKEN_SHIFT);
+            } catch (RuntimeException e) {
+                releaseDirLock();
+                throw e;
+            }
+        }
+        timeWakeups = time.onAdvance(this::wakeWaiters);
     }
 
-    /** Starts a node. */
+    /** Starts a node; see {@link Unidist#builder()}. */
     public static Unidist start(String nodeName, Path dataDir, TimeSource time) {
-        throw new UnsupportedOperationException("not yet");
+        String name = nodeName == null ? defaultNodeName() : Names.check(nodeName, "node");
+        LocalUnidist node = new LocalUnidist(name, dataDir, Objects.requireNonNull(time, "timeSource"));
+        log.debug("{}: started{}", name, dataDir == null ? " (nothing persisted)" : " with data in " + dataDir);
+        return node;
+    }
+
+    @Override
+    public String nodeName() {
+        return nodeName;
+    }
+
+    @Override
+    public SharedLock lock(String name) {
+        return semaphore(name, 1);
+    }
+
+    @Override
+    public SharedLock semaphore(String name, int permits) {
+        Names.check(name, "lock");
+        if (permits < 1) {
+            throw new IllegalArgumentException("lock '" + name + "': permits must be at least 1, got " + permits);
+        }
+        ensureOpen();
+        LocalSemaphore semaphore = semaphores.computeIfAbsent(name, n -> new LocalSemaphore(this, n, permits));
+        if (semaphore.permits() != permits) {
+            throw new IllegalArgumentException("lock '" + name + "' has " + semaphore.permits()
+                    + " permit(s), cannot open it with " + permits);
+        }
+        return semaphore;
+    }
+
+    @Override
+    public SharedCounter counter(String name) {
+        return counter(name, Persistence.snapshot());
+    }
+
+    @Override
+    public SharedCounter counter(String name, Persistence persistence) {
+        Names.check(name, "counter");
+        Objects.requireNonNull(persistence, "persistence");
+        ensureOpen();
+        LocalCounter counter = counters.computeIfAbsent(name, n -> new LocalCounter(this, n, persistence));
+        if (!counter.persistence().equals(persistence)) {
+            throw new IllegalArgumentException("counter '" + name + "' is open with " + counter.persistence()
+                    + ", cannot open it with " + persistence);
+        }
+        return counter;
+    }
+
+    @Override
+    public <V> SharedState<V> state(String bucket, Class<V> valueType) {
+        return state(bucket, valueType, Persistence.archive());
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <V> SharedState<V> state(String bucket, Class<V> valueType, Persistence persistence) {
+        Names.check(bucket, "bucket");
+        Objects.requireNonNull(valueType, "valueType");
+        Objects.requireNonNull(persistence, "persistence");
+        ValueCodec.checkStorableType(valueType, "bucket '" + bucket + "'");
+        ensureOpen();
+        LocalState<?> state = states.computeIfAbsent(bucket, n -> new LocalState<>(this, n, valueType, persistence));
+        if (state.valueType() != valueType) {
+            throw new IllegalArgumentException("bucket '" + bucket + "' holds " + state.valueType().getName()
+                    + " values, cannot open it for " + valueType.getName());
+        }
+        if (!state.persistence().equals(persistence)) {
+            throw new IllegalArgumentException("bucket '" + bucket + "' is open with " + state.persistence()
+                    + ", cannot open it with " + persistence);
+        }
+        return (SharedState<V>) state;
+    }
+
+    @Override
+    public <T> MessageQueue<T> queue(String name, Class<T> messageType) {
+        return queue(name, messageType, null);
+    }
+
+    @Override
+    public <T> MessageQueue<T> queue(String name, Class<T> messageType, QueueOptions options) {
+        Names.check(name, "queue");
+        Objects.requireNonNull(messageType, "messageType");
+        ValueCodec.checkStorableType(messageType, "queue '" + name + "'");
+        boolean dead = name.endsWith(QueueCore.DEAD_SUFFIX);
+        String coreName = dead ? name.substring(0, name.length() - QueueCore.DEAD_SUFFIX.length()) : name;
+        if (dead && (coreName.isEmpty() || coreName.endsWith(QueueCore.DEAD_SUFFIX))) {
+            throw new IllegalArgumentException("queue '" + name + "': a dead-letter queue has no dead-letter queue of its own");
+        }
+        ensureOpen();
+        QueueOptions wanted = options == null ? QueueOptions.defaults() : options;
+        QueueCore core = queues.computeIfAbsent(coreName, n -> new QueueCore(this, n, messageType, wanted));
+        if (core.messageType() != messageType) {
+            throw new IllegalArgumentException("queue '" + name + "' holds " + core.messageType().getName()
+                    + " messages, cannot open it for " + messageType.getName());
+        }
+        if (options != null && !core.options().equals(options)) {
+            throw new IllegalArgumentException("queue '" + coreName + "' is open with " + core.options()
+                    + ", cannot open it with " + options
+                    + (dead ? "" : " (open a queue with its options before its dead-letter queue)"));
+        }
+        return core.view(dead, messageType);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        timeWakeups.close();
+        List<RuntimeException> failures = new ArrayList<>();
+        semaphores.values().forEach(LocalSemaphore::closeNode);
+        counters.values().forEach(c -> closeQuietly(c::closeStore, failures));
+        states.values().forEach(s -> closeQuietly(s::closeStore, failures));
+        queues.values().forEach(q -> closeQuietly(q::closeNode, failures));
+        releaseDirLock();
+        log.debug("{}: closed", nodeName);
+        if (!failures.isEmpty()) {
+            UnidistException e = new UnidistException("node '" + nodeName + "' closed, but flushing failed: "
+                    + failures.get(0).getMessage(), failures.get(0));
+            failures.stream().skip(1).forEach(e::addSuppressed);
+            throw e;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "unidist node '" + nodeName + "'" + (dataDir == null ? "" : " (" + dataDir + ")");
+    }
+
+    // ----- for the primitives of this package
+
+    TimeSource time() {
+        return time;
+    }
+
+    long nextFencingToken() {
+        return tokens.incrementAndGet();
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("unidist node '" + nodeName + "' is closed");
+        }
+    }
+
+    /**
+     * Opens the store of a primitive: in memory only when the node has no data directory.
+     */
+    DurableStore openStore(String kind, String name, Persistence persistence, Recovery recovery) {
+        if (dataDir == null || persistence.mode() == Persistence.Mode.NONE) {
+            return DurableStore.open(Path.of("in-memory"), Persistence.none(), recovery);
+        }
+        return DurableStore.open(dataDir.resolve(kind).resolve(Names.toFileName(name)), persistence, recovery);
+    }
+
+    private void wakeWaiters() {
+        semaphores.values().forEach(LocalSemaphore::wakeAll);
+        queues.values().forEach(QueueCore::wakeAll);
+    }
+
+    private long nextGeneration() {
+        long[] last = {0};
+        Recovery recovery = new Recovery() {
+            @Override
+            public void snapshot(byte[] state) {
+                last[0] = ByteBuffer.wrap(state).getLong();
+            }
+
+            @Override
+            public void record(byte[] record) {
+                last[0] = ByteBuffer.wrap(record).getLong();
+            }
+        };
+        try (DurableStore store = DurableStore.open(dataDir.resolve("fencing"), Persistence.snapshot(), recovery)) {
+            long next = last[0] + 1;
+            byte[] bytes = ByteBuffer.allocate(Long.BYTES).putLong(next).array();
+            store.write(bytes, () -> bytes);
+            return next;
+        }
+    }
+
+    private static FileChannel openLockChannel(Path dataDir) {
+        try {
+            Files.createDirectories(dataDir);
+            return FileChannel.open(dataDir.resolve("node.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new UnidistException("cannot use data directory " + dataDir + ": " + e, e);
+        }
+    }
+
+    private static FileLock lockDataDir(Path dataDir, FileChannel channel) {
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        } catch (IOException e) {
+            closeChannel(channel);
+            throw new UnidistException("cannot lock data directory " + dataDir + ": " + e, e);
+        }
+        if (lock == null) {
+            closeChannel(channel);
+            throw new UnidistException("data directory " + dataDir + " is in use by another unidist node (it holds "
+                    + dataDir.resolve("node.lock") + ")");
+        }
+        return lock;
+    }
+
+    private void releaseDirLock() {
+        if (lockChannel != null) {
+            try {
+                dirLock.release();
+            } catch (IOException e) {
+                log.warn("{}: cannot release {}: {}", nodeName, dataDir.resolve("node.lock"), e.toString());
+            }
+            closeChannel(lockChannel);
+        }
+    }
+
+    private static void closeChannel(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing a lock file: nothing is lost if it fails
+        }
+    }
+
+    private static void closeQuietly(Runnable close, List<RuntimeException> failures) {
+        try {
+            close.run();
+        } catch (RuntimeException e) {
+            failures.add(e);
+        }
+    }
+
+    private static String defaultNodeName() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = Files.readString(Path.of("/etc/hostname")).trim();
+            } catch (IOException | RuntimeException e) {
+                host = "localhost";
+            }
+        }
+        if (host.isBlank()) {
+            host = "localhost";
+        }
+        return host + "-" + ProcessHandle.current().pid();
     }
 }

@@ -1,19 +1,142 @@
 package io.unidist.internal.serial;
 
+import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.util.Pool;
+import io.unidist.Serializers;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.LinkedList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 
-/** Process-wide class registrations (being written). */
+/**
+ * The process-wide table of classes that Kryo may encode, and the pool of Kryo instances.
+ *
+ * <p>Kryo instances are not thread-safe, so each encode borrows one from a pool. Every instance
+ * requires registration, so that nothing can make it instantiate a class by name. A
+ * registration made after an instance was created reaches it the next time it is borrowed:
+ * each instance remembers how many registrations it has applied.
+ */
 public final class Registry {
+    /** JDK classes that user classes commonly hold in their fields; ids below the user range. */
+    private static final List<Class<?>> JDK_CLASSES = List.of(
+            ArrayList.class, LinkedList.class, HashMap.class, LinkedHashMap.class, TreeMap.class,
+            HashSet.class, LinkedHashSet.class, TreeSet.class, String[].class, long[].class,
+            int[].class, double[].class, boolean[].class, Object[].class);
+    private static final int FIRST_JDK_ID = 20;
+
+    private record Registration(Class<?> type, int id, Serializer<?> serializer) { }
+
+    private static final CopyOnWriteArrayList<Registration> REGISTRATIONS = new CopyOnWriteArrayList<>();
+    private static final ConcurrentHashMap<Class<?>, Registration> BY_CLASS = new ConcurrentHashMap<>();
+
+    private static final Pool<PooledKryo> POOL = new Pool<>(true, false, 64) {
+        @Override
+        protected PooledKryo create() {
+            return new PooledKryo();
+        }
+    };
+
     private Registry() {
     }
 
-    /** Registers a class. */
-    public static void register(Class<?> type, int id, Serializer<?> serializer) {
-        throw new UnsupportedOperationException("not yet");
+    /** Registers a user class; see {@link Serializers#register(Class, int)}. */
+    public static synchronized void register(Class<?> type, int id, Serializer<?> serializer) {
+        Objects.requireNonNull(type, "type");
+        if (id < Serializers.FIRST_USER_ID) {
+            throw new IllegalArgumentException("cannot register " + type.getName() + " with id " + id
+                    + ": ids below " + Serializers.FIRST_USER_ID + " are reserved by unidist");
+        }
+        if (type.isPrimitive() || BuiltIns.isBuiltIn(type)) {
+            throw new IllegalArgumentException(type.getName() + " is built in and needs no registration");
+        }
+        Registration existing = BY_CLASS.get(type);
+        if (existing != null) {
+            if (existing.id == id && Objects.equals(existing.serializer, serializer)) {
+                return;
+            }
+            throw new IllegalArgumentException("class " + type.getName() + " is already registered with id "
+                    + existing.id + (existing.id == id ? " and another serializer" : ", not " + id));
+        }
+        for (Registration r : REGISTRATIONS) {
+            if (r.id == id) {
+                throw new IllegalArgumentException("id " + id + " is already registered for class "
+                        + r.type.getName() + ", cannot use it for " + type.getName());
+            }
+        }
+        Registration registration = new Registration(type, id, serializer);
+        REGISTRATIONS.add(registration);
+        BY_CLASS.put(type, registration);
     }
 
-    /** Whether a class is known. */
+    /** Whether values of {@code type} can be encoded. */
     public static boolean isKnown(Class<?> type) {
-        return false;
+        return BuiltIns.isBuiltIn(type) || BY_CLASS.containsKey(type);
+    }
+
+    /** Whether {@code type} was registered by a user. */
+    static boolean isRegistered(Class<?> type) {
+        return BY_CLASS.containsKey(type);
+    }
+
+    /** Runs {@code work} with a pooled Kryo instance that has every registration applied. */
+    static <R> R withKryo(Function<Kryo, R> work) {
+        PooledKryo pooled = POOL.obtain();
+        try {
+            pooled.catchUp();
+            return work.apply(pooled.kryo);
+        } finally {
+            POOL.free(pooled);
+        }
+    }
+
+    /** A Kryo instance and how many registrations it has applied. */
+    private static final class PooledKryo {
+        final Kryo kryo = new Kryo();
+        int applied;
+
+        PooledKryo() {
+            kryo.setRegistrationRequired(true);
+            kryo.setReferences(false);
+            for (int i = 0; i < JDK_CLASSES.size(); i++) {
+                kryo.register(JDK_CLASSES.get(i), FIRST_JDK_ID + i);
+            }
+        }
+
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        void catchUp() {
+            List<Registration> all = REGISTRATIONS;
+            for (int i = applied; i < all.size(); i++) {
+                Registration r = all.get(i);
+                if (r.serializer == null) {
+                    kryo.register(r.type, r.id);
+                } else {
+                    kryo.register(r.type, (Serializer) r.serializer, r.id);
+                }
+            }
+            applied = all.size();
+        }
+    }
+
+    /** The types that {@link ValueCodec} encodes itself. */
+    static final class BuiltIns {
+        private BuiltIns() {
+        }
+
+        static boolean isBuiltIn(Class<?> type) {
+            return type == String.class || type == Long.class || type == Integer.class || type == Double.class
+                    || type == Boolean.class || type == byte[].class || List.class.isAssignableFrom(type)
+                    || Map.class.isAssignableFrom(type) || java.util.Set.class.isAssignableFrom(type);
+        }
     }
 }

@@ -1,0 +1,44 @@
+package io.unidist.internal;
+
+import io.unidist.TimeSource;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+
+/** Waiting on a condition against a {@link TimeSource}'s deadline. */
+final class Waits {
+    private Waits() {
+    }
+
+    /** Checks a timeout argument and returns it in nanoseconds (saturated). */
+    static long timeoutNanos(Duration timeout, String what) {
+        Objects.requireNonNull(timeout, what + " timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException(what + ": timeout must not be negative, got " + timeout);
+        }
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** A deadline {@code nanos} from now on {@code time}'s monotonic clock, saturated. */
+    static long deadline(TimeSource time, long nanos) {
+        long now = time.nanoTime();
+        long deadline = now + nanos;
+        return deadline < now ? Long.MAX_VALUE : deadline;
+    }
+
+    /**
+     * Waits until signalled or until {@code waitNanos} (real time) pass. A manual time source
+     * signals on every advance, so waiting in real time for at most the remaining manual time
+     * is enough for both kinds of source.
+     */
+    static void await(Condition condition, long waitNanos) throws InterruptedException {
+        if (waitNanos > 0) {
+            condition.await(Math.min(waitNanos, TimeUnit.DAYS.toNanos(1)), TimeUnit.NANOSECONDS);
+        }
+    }
+}
