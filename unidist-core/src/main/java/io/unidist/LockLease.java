@@ -22,6 +22,14 @@ public interface LockLease extends AutoCloseable {
      */
     boolean isValid();
 
+    /**
+     * Runs {@code action} once, on a unidist thread, if this lease is lost rather than closed:
+     * its node can no longer prove that it holds it (lost contact with a majority, expelled from
+     * the cluster) or its node was closed. Runs at once if the lease is already lost. Close the
+     * subscription to cancel it.
+     */
+    Subscription onLost(Runnable action);
+
     /** Releases the lease, letting a waiter have the permit. Idempotent; never throws. */
     @Override
     void close();

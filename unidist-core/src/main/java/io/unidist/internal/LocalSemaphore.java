@@ -3,6 +3,7 @@ package io.unidist.internal;
 import io.unidist.LeaseInfo;
 import io.unidist.LockLease;
 import io.unidist.SharedLock;
+import io.unidist.Subscription;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -116,14 +117,17 @@ final class LocalSemaphore implements SharedLock {
 
     /** Invalidates every lease: the node is closing. */
     void closeNode() {
+        List<Lease> lost;
         lock.lock();
         try {
-            holders.values().forEach(l -> l.valid = false);
+            lost = new ArrayList<>(holders.values());
+            lost.forEach(l -> l.valid = false);
             holders.clear();
             changed.signalAll();
         } finally {
             lock.unlock();
         }
+        lost.forEach(Lease::fireLost);
     }
 
     void wakeAll() {
@@ -158,6 +162,7 @@ final class LocalSemaphore implements SharedLock {
         final long token;
         final Instant since;
         volatile boolean valid = true;
+        private final LostCallbacks lost = new LostCallbacks();
 
         Lease(long token, Instant since) {
             this.token = token;
@@ -175,8 +180,18 @@ final class LocalSemaphore implements SharedLock {
         }
 
         @Override
+        public Subscription onLost(Runnable action) {
+            return lost.add(action);
+        }
+
+        void fireLost() {
+            lost.fire();
+        }
+
+        @Override
         public void close() {
             if (valid) {
+                lost.cancelAll();
                 release(this);
             }
         }

@@ -1,0 +1,375 @@
+package io.unidist.cluster.internal;
+
+import io.unidist.ClusterUnavailableException;
+import io.unidist.MessageQueue;
+import io.unidist.Persistence;
+import io.unidist.QueueOptions;
+import io.unidist.SharedCounter;
+import io.unidist.SharedLock;
+import io.unidist.SharedState;
+import io.unidist.Unidist;
+import io.unidist.UnidistException;
+import io.unidist.cluster.ClusterConfig;
+import io.unidist.internal.Names;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.jgroups.Address;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.Receiver;
+import org.jgroups.View;
+import org.jgroups.util.ByteArrayDataInputStream;
+import org.jgroups.util.ByteArrayDataOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A clustered node: the main channel, the client that reaches the Raft leader, this node's
+ * session, and (on a voter) the {@link RaftServer}.
+ *
+ * <p><b>Session.</b> The node opens a session on first use; every write carries it with a
+ * sequence number, so that the state machine applies a retried write once. The session ends
+ * when the node closes or leaves the cluster's view; then its leases are released on every
+ * replica. If it ended behind the node's back (a partition), the next call sees it, the
+ * node's leases are marked lost, and a new session is opened.
+ */
+public final class ClusterNode implements Unidist {
+    private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+
+    private final ClusterConfig config;
+    private final String self;
+    private final JChannel main;
+    private final ClusterClient client;
+    private final Session session;
+    private final Leases leases;
+    private final RaftServer server;
+    private final Map<String, ClusterLock> locks = new ConcurrentHashMap<>();
+    private final Map<String, ClusterCounter> counters = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private ClusterNode(ClusterConfig config, JChannel main, RaftServer server, Duration leaseTimeout) {
+        this.config = config;
+        this.self = config.nodeName();
+        this.main = main;
+        this.server = server;
+        this.client = new ClusterClient(self, main, config.voters());
+        this.session = new Session(this);
+        this.leases = new Leases(this, leaseTimeout);
+    }
+
+    /** Joins the cluster; see {@link io.unidist.cluster.UnidistCluster#join}. */
+    public static Unidist join(ClusterConfig config) {
+        Objects.requireNonNull(config, "config");
+        Names.check(config.nodeName(), "node");
+        Stacks stacks = Stacks.load(config.jgroupsConfig(), config.properties());
+        JChannel main = null;
+        RaftServer server = null;
+        try {
+            main = stacks.newMainChannel();
+            main.name(config.nodeName());
+            if (config.isVoter()) {
+                JChannel raftChannel = stacks.newRaftChannel(config.nodeName(), config.voters(),
+                        config.dataDir().resolve("raft"), config.raftLogMaxBytes(), config.raftPortOffset());
+                raftChannel.name(config.nodeName());
+                server = new RaftServer(config.nodeName(), config.clusterName(), raftChannel, main);
+            }
+            Duration leaseTimeout = config.leaseTimeout() != null ? config.leaseTimeout() : defaultLeaseTimeout(main);
+            ClusterNode node = new ClusterNode(config, main, server, leaseTimeout);
+            main.setReceiver(node.receiver());
+            main.connect(config.clusterName());
+            node.client.viewChanged(main.getView());
+            if (server != null) {
+                server.mainViewChanged(main.getView());
+                server.start();
+            }
+            node.leases.start();
+            log.info("{}: joined cluster '{}' as a {} ({} members in view)", config.nodeName(), config.clusterName(),
+                    server != null ? "voter" : "non-voter", main.getView().size());
+            return node;
+        } catch (UnidistException | IllegalArgumentException e) {
+            closeQuietly(server, main);
+            throw e;
+        } catch (Exception e) {
+            closeQuietly(server, main);
+            throw new UnidistException(config.nodeName() + ": cannot join cluster '" + config.clusterName()
+                    + "' with " + stacks.source() + ": " + e, e);
+        }
+    }
+
+    /**
+     * Half the failure-detection timeout: a holder cut off from the majority must see its lease
+     * lost before the majority, after that timeout, hands the lease to someone else.
+     */
+    private static Duration defaultLeaseTimeout(JChannel main) {
+        org.jgroups.protocols.FD_ALL3 fd = main.getProtocolStack().findProtocol(org.jgroups.protocols.FD_ALL3.class);
+        long fdMillis = fd == null ? 8_000 : fd.getTimeout();
+        return Duration.ofMillis(Math.max(200, fdMillis / 2));
+    }
+
+    private Receiver receiver() {
+        return new Receiver() {
+            @Override
+            public void receive(Message msg) {
+                onMessage(msg);
+            }
+
+            @Override
+            public void viewAccepted(View view) {
+                client.viewChanged(view);
+                if (server != null) {
+                    server.mainViewChanged(view);
+                }
+                log.debug("{}: view {}", self, view);
+            }
+        };
+    }
+
+    private void onMessage(Message msg) {
+        ByteArrayDataInputStream in = new ByteArrayDataInputStream(msg.getArray(), msg.getOffset(), msg.getLength());
+        try {
+            byte type = Wire.open(in);
+            switch (type) {
+                case Wire.REQUEST -> {
+                    long id = in.readLong();
+                    boolean read = in.readBoolean();
+                    byte[] command = Wire.readBytes(in);
+                    if (server != null) {
+                        server.handle(msg.getSrc(), id, read, command);
+                    } else {
+                        main.send(Wire.notLeader(msg.getSrc(), id, null));
+                    }
+                }
+                case Wire.RESPONSE -> client.responded(in);
+                case Wire.GRANTED -> leases.grantArrived(in.readLong(), in.readUTF(), in.readLong(), in.readLong(),
+                        in.readLong());
+                default -> throw new IOException("unknown message type " + type);
+            }
+        } catch (Exception e) {
+            log.warn("{}: dropped a malformed message from {}: {}", self, msg.getSrc(), e.toString());
+        }
+    }
+
+    // ----- calls, used by the primitives
+
+    /** An OK reply, and the session the write ran in. */
+    record Answer(long session, ByteArrayDataInputStream in) { }
+
+    /** Runs a write in this node's session and returns the opened OK reply. */
+    ByteArrayDataInputStream write(Op op, Consumer<ByteArrayDataOutputStream> body, Duration timeout, String what) {
+        long seq = session.nextSeq();
+        try {
+            return writeWithSeq(op, seq, body, timeout, what).in();
+        } finally {
+            session.done(seq);
+        }
+    }
+
+    /** Runs a write with a seq the caller took from {@link Session#nextSeq()} and will hand back. */
+    Answer writeWithSeq(Op op, long seq, Consumer<ByteArrayDataOutputStream> body, Duration timeout, String what) {
+        ensureOpen();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long sessionId = session.id(timeout, what);
+            ByteArrayDataOutputStream cmd = Cmd.start(op, sessionId, seq, session.lowWatermark());
+            body.accept(cmd);
+            long sent = System.nanoTime();
+            ClusterClient.Result result = call(Reply.bytes(cmd), false, Duration.ofNanos(Math.max(1, deadline - sent)), what);
+            try {
+                ByteArrayDataInputStream in = Reply.open(result.answer(), what);
+                leases.confirmed(sessionId, sent);
+                return new Answer(sessionId, in);
+            } catch (Reply.SessionExpiredException e) {
+                session.expired(sessionId);
+                if (result.sends() > 1 || deadline - System.nanoTime() <= 0) {
+                    // an earlier send may have been applied before the session ended: the outcome is unknown
+                    throw new ClusterUnavailableException(what + ": this node's session expired (it was cut off from"
+                            + " the majority); its leases are lost and the outcome of this call is unknown", e);
+                }
+                // refused at its only send, so never applied: safe to run again in a new session
+            }
+        }
+    }
+
+    /** Runs a linearizable read and returns the opened OK reply. */
+    ByteArrayDataInputStream read(Op op, long sessionId, Consumer<ByteArrayDataOutputStream> body, Duration timeout,
+            String what) {
+        ensureOpen();
+        ByteArrayDataOutputStream cmd = Cmd.start(op, sessionId, 0, 0);
+        body.accept(cmd);
+        return Reply.open(call(Reply.bytes(cmd), true, timeout, what).answer(), what);
+    }
+
+    ClusterClient.Result call(byte[] command, boolean read, Duration timeout, String what) {
+        try {
+            return client.call(command, read, timeout, what);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClusterUnavailableException(what + ": interrupted; the outcome is unknown", e);
+        }
+    }
+
+    Duration timeout() {
+        return config.operationTimeout();
+    }
+
+    String self() {
+        return self;
+    }
+
+    String addressKey() {
+        return Wire.addressKey(main.getAddress());
+    }
+
+    Session session() {
+        return session;
+    }
+
+    Leases leases() {
+        return leases;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("unidist node '" + self + "' is closed");
+        }
+    }
+
+    // ----- the Unidist API
+
+    @Override
+    public String nodeName() {
+        return self;
+    }
+
+    @Override
+    public SharedLock lock(String name) {
+        return semaphore(name, 1);
+    }
+
+    @Override
+    public SharedLock semaphore(String name, int permits) {
+        Names.check(name, "lock");
+        if (permits < 1) {
+            throw new IllegalArgumentException("lock '" + name + "': permits must be at least 1, got " + permits);
+        }
+        ensureOpen();
+        ClusterLock lock = locks.computeIfAbsent(name, n -> new ClusterLock(this, n, permits));
+        if (lock.permits() != permits) {
+            throw new IllegalArgumentException("lock '" + name + "' has " + lock.permits()
+                    + " permit(s), cannot open it with " + permits);
+        }
+        return lock;
+    }
+
+    @Override
+    public SharedCounter counter(String name) {
+        Names.check(name, "counter");
+        ensureOpen();
+        return counters.computeIfAbsent(name, n -> new ClusterCounter(this, n));
+    }
+
+    @Override
+    public SharedCounter counter(String name, Persistence persistence) {
+        Objects.requireNonNull(persistence, "persistence");
+        if (persistence.mode() == Persistence.Mode.NONE) {
+            throw new IllegalArgumentException("counter '" + name + "': a clustered counter is always kept in the"
+                    + " Raft log; persistence none is not available");
+        }
+        return counter(name);
+    }
+
+    @Override
+    public <V> SharedState<V> state(String bucket, Class<V> valueType) {
+        throw new UnsupportedOperationException("clustered state buckets are not available yet");
+    }
+
+    @Override
+    public <V> SharedState<V> state(String bucket, Class<V> valueType, Persistence persistence) {
+        throw new UnsupportedOperationException("clustered state buckets are not available yet");
+    }
+
+    @Override
+    public <T> MessageQueue<T> queue(String name, Class<T> messageType) {
+        throw new UnsupportedOperationException("clustered queues are not available yet");
+    }
+
+    @Override
+    public <T> MessageQueue<T> queue(String name, Class<T> messageType, QueueOptions options) {
+        throw new UnsupportedOperationException("clustered queues are not available yet");
+    }
+
+    /** Whether this node is the Raft leader now (for tests and status). */
+    public boolean isLeader() {
+        return server != null && server.isLeader();
+    }
+
+    /** The leader's name as this node knows it, or null. */
+    public String leaderName() {
+        return server != null ? server.leaderName() : client.leaderHint();
+    }
+
+    /** The main channel (for tests that inject faults). */
+    public JChannel mainChannel() {
+        return main;
+    }
+
+    /** The raft channel of a voter, or null (for tests that inject faults). */
+    public JChannel raftChannel() {
+        return server == null ? null : server.raft().getProtocolStack().getChannel();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        try {
+            session.close(Duration.ofSeconds(2));
+        } catch (RuntimeException e) {
+            log.info("{}: could not close the session cleanly ({}); the cluster expires it when we leave", self,
+                    e.getMessage());
+        }
+        closed = true;
+        leases.close();
+        closeQuietly(server, main);
+        log.info("{}: left cluster '{}'", self, config.clusterName());
+    }
+
+    /** A crash, for tests: the channels close without closing the session, as when the process dies. */
+    void crashForTest() {
+        closed = true;
+        leases.close();
+        closeQuietly(server, main);
+    }
+
+    private static void closeQuietly(RaftServer server, JChannel main) {
+        if (server != null) {
+            try {
+                server.close();
+            } catch (RuntimeException e) {
+                log.debug("closing the raft server: {}", e.toString());
+            }
+        }
+        if (main != null) {
+            main.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "clustered unidist node '" + self + "' of cluster '" + config.clusterName() + "'";
+    }
+
+    /** The main-channel address of a node by name (for status). */
+    Address addressOf(String node) {
+        return client.addressOf(node);
+    }
+}

@@ -1,0 +1,66 @@
+package io.unidist.cluster.internal;
+
+import java.io.IOException;
+import org.jgroups.util.ByteArrayDataInputStream;
+import org.jgroups.util.ByteArrayDataOutputStream;
+
+/**
+ * A command as a client writes it, and as the state machine reads it back.
+ *
+ * <p>Layout: {@code [short op id][byte version][long session][long seq][long lowWatermark]}
+ * then the op's body. {@code session} is 0 for commands that need none (reads, opening a
+ * session); {@code seq} numbers the session's requests, so that a retried write is applied
+ * once; {@code lowWatermark} is the smallest seq the client still waits for, below which the
+ * state machine may forget answers.
+ *
+ * <p>In the Raft log an entry is {@code [byte entry format][long leader time]} followed by the
+ * command: the leader's clock enters the log as data, so every replica decides time-based
+ * questions the same way.
+ */
+final class Cmd {
+    static final byte VERSION = 1;
+    static final byte ENTRY_FORMAT = 1;
+    final Op op;
+    final long session;
+    final long seq;
+    final long lowWatermark;
+    final ByteArrayDataInputStream body;
+
+    private Cmd(Op op, long session, long seq, long lowWatermark, ByteArrayDataInputStream body) {
+        this.op = op;
+        this.session = session;
+        this.seq = seq;
+        this.lowWatermark = lowWatermark;
+        this.body = body;
+    }
+
+    /** Starts writing a command. */
+    static ByteArrayDataOutputStream start(Op op, long session, long seq, long lowWatermark) {
+        ByteArrayDataOutputStream out = new ByteArrayDataOutputStream(64);
+        out.writeShort(op.id);
+        out.writeByte(VERSION);
+        out.writeLong(session);
+        out.writeLong(seq);
+        out.writeLong(lowWatermark);
+        return out;
+    }
+
+    /** Reads a command; throws IOException naming what is wrong with it. */
+    static Cmd read(ByteArrayDataInputStream in) throws IOException {
+        short id = in.readShort();
+        Op op = Op.byId(id);
+        if (op == null) {
+            throw new IOException("unknown command id " + id);
+        }
+        byte version = in.readByte();
+        if (version != VERSION) {
+            throw new IOException("command " + op + " has version " + version + ", this node knows " + VERSION);
+        }
+        return new Cmd(op, in.readLong(), in.readLong(), in.readLong(), in);
+    }
+
+    @Override
+    public String toString() {
+        return op + "(session " + session + ", seq " + seq + ")";
+    }
+}

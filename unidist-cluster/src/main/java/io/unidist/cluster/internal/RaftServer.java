@@ -1,0 +1,257 @@
+package io.unidist.cluster.internal;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jgroups.Address;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.View;
+import org.jgroups.protocols.raft.RAFT;
+import org.jgroups.protocols.raft.Role;
+import org.jgroups.raft.util.Utils;
+import org.jgroups.util.ByteArrayDataOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A voter's half of the cluster: the raft channel (voters only) with the state machine, and
+ * the handling of client requests that arrive on the main channel.
+ *
+ * <p>Only the leader answers: it stamps each command with its clock (time enters the log as
+ * data) and hands it to RAFT, which batches, replicates, fsyncs and applies it. A follower
+ * answers "not leader" with the leader's name, and the client goes there.
+ *
+ * <p>The leader also turns membership into log entries: when a node leaves the main channel's
+ * view (crash, partition, shutdown), it commits the expiry of that node's sessions, which frees
+ * its leases on every replica alike.
+ */
+final class RaftServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RaftServer.class);
+    /** A session this young is not expired by a periodic check: its node may still be joining our view. */
+    private static final long SESSION_GRACE_MILLIS = 2_000;
+
+    private final String self;
+    private final String clusterName;
+    private final JChannel raftChannel;
+    private final RAFT raft;
+    private final UnidistStateMachine sm;
+    private final JChannel main;
+    private final ExecutorService replies;
+    private final ScheduledExecutorService reconciler;
+    private volatile View mainView;
+    /** The expiry in flight, so that a slow commit is not submitted again every second. */
+    private volatile CompletableFuture<byte[]> expiring = CompletableFuture.completedFuture(null);
+
+    RaftServer(String self, String clusterName, JChannel raftChannel, JChannel main) {
+        this.self = self;
+        this.clusterName = clusterName;
+        this.raftChannel = raftChannel;
+        this.main = main;
+        this.raft = raftChannel.getProtocolStack().findProtocol(RAFT.class);
+        if (raft == null) {
+            throw new IllegalStateException(self + ": the raft channel has no RAFT protocol");
+        }
+        this.sm = new UnidistStateMachine(self);
+        raft.stateMachine(sm);
+        sm.events(this::announceGrant);
+        this.replies = Executors.newSingleThreadExecutor(daemon("unidist-replies-" + self));
+        this.reconciler = Executors.newSingleThreadScheduledExecutor(daemon("unidist-sessions-" + self));
+        raft.addRoleListener(this::roleChanged);
+    }
+
+    void start() throws Exception {
+        raftChannel.connect(clusterName + ".raft");
+        reconciler.scheduleWithFixedDelay(this::expireAbsentSessions, 1, 1, TimeUnit.SECONDS);
+        reconciler.scheduleWithFixedDelay(this::resendToLaggingFollowers, 500, 500, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * jgroups-raft 1.1.4 resends missing entries to a follower that is behind (it joined late,
+     * or was down) only when its request queue has been idle for {@code resend_interval}: under
+     * a steady stream of requests that never happens, the follower never catches up, and when
+     * another voter fails the group cannot commit at all. So the leader flushes its commit table
+     * itself, which sends each follower what it lacks (and nothing to one that is current).
+     */
+    private void resendToLaggingFollowers() {
+        try {
+            if (raft.isLeader()) {
+                raft.flushCommitTable();
+            }
+        } catch (RuntimeException e) {
+            log.debug("{}: resending to followers failed: {}", self, e.toString());
+        }
+    }
+
+    boolean isLeader() {
+        return raft.isLeader();
+    }
+
+    String leaderName() {
+        Address leader = raft.leader();
+        return leader == null ? null : Utils.extractRaftId(leader);
+    }
+
+    /** Test and status access to the state machine. */
+    UnidistStateMachine stateMachine() {
+        return sm;
+    }
+
+    RAFT raft() {
+        return raft;
+    }
+
+    /** Handles a client request that arrived on the main channel. */
+    void handle(Address from, long requestId, boolean read, byte[] command) {
+        if (!raft.isLeader()) {
+            send(Wire.notLeader(from, requestId, leaderName()));
+            return;
+        }
+        ByteArrayDataOutputStream entry = new ByteArrayDataOutputStream(command.length + 9);
+        entry.writeByte(Cmd.ENTRY_FORMAT);
+        entry.writeLong(System.currentTimeMillis());
+        entry.write(command);
+        CompletableFuture<byte[]> result;
+        try {
+            result = read ? raft.getAsync(entry.buffer(), 0, entry.position(), null)
+                    : raft.setAsync(entry.buffer(), 0, entry.position(), null);
+        } catch (Exception e) {
+            send(Wire.notLeader(from, requestId, leaderName()));
+            return;
+        }
+        result.whenComplete((answer, error) -> {
+            if (error == null) {
+                send(Wire.answer(from, requestId, answer == null ? Reply.okEmpty() : answer));
+            } else {
+                log.debug("{}: request {} from {} failed: {}", self, requestId, from, error.toString());
+                send(Wire.notLeader(from, requestId, raft.isLeader() ? null : leaderName()));
+            }
+        });
+    }
+
+    /** The main channel's view changed: a node that left loses its sessions. */
+    void mainViewChanged(View view) {
+        View previous = mainView;
+        mainView = view;
+        if (previous != null && raft.isLeader()) {
+            Set<String> left = new HashSet<>();
+            for (Address a : previous.getMembers()) {
+                if (!view.containsMember(a)) {
+                    left.add(Wire.addressKey(a));
+                }
+            }
+            if (!left.isEmpty()) {
+                reconciler.execute(this::expireAbsentSessionsNow);
+            }
+        }
+    }
+
+    private void roleChanged(Role role) {
+        log.info("{}: raft role is now {}", self, role);
+        if (role == Role.Leader) {
+            reconciler.execute(this::expireAbsentSessionsNow);
+        }
+    }
+
+    private void expireAbsentSessions() {
+        try {
+            expire(System.currentTimeMillis() - SESSION_GRACE_MILLIS);
+        } catch (RuntimeException e) {
+            log.warn("{}: checking sessions failed: {}", self, e.toString());
+        }
+    }
+
+    private void expireAbsentSessionsNow() {
+        try {
+            expire(Long.MAX_VALUE);
+        } catch (RuntimeException e) {
+            log.warn("{}: checking sessions failed: {}", self, e.toString());
+        }
+    }
+
+    private void expire(long openedBefore) {
+        View view = mainView;
+        if (view == null || !raft.isLeader() || !expiring.isDone()) {
+            return;
+        }
+        Set<String> live = new HashSet<>();
+        view.getMembers().forEach(a -> live.add(Wire.addressKey(a)));
+        List<Long> gone = sm.sessionsAbsentFrom(live, openedBefore);
+        if (gone.isEmpty()) {
+            return;
+        }
+        ByteArrayDataOutputStream cmd = Cmd.start(Op.EXPIRE_SESSIONS, 0, 0, 0);
+        cmd.writeInt(gone.size());
+        gone.forEach(cmd::writeLong);
+        ByteArrayDataOutputStream entry = new ByteArrayDataOutputStream(cmd.position() + 9);
+        entry.writeByte(Cmd.ENTRY_FORMAT);
+        entry.writeLong(System.currentTimeMillis());
+        entry.write(cmd.buffer(), 0, cmd.position());
+        log.info("{}: expiring {} session(s) of nodes no longer in the view: {}", self, gone.size(), gone);
+        try {
+            expiring = raft.setAsync(entry.buffer(), 0, entry.position(), null);
+            expiring.whenComplete((r, e) -> {
+                if (e != null) {
+                    log.info("{}: expiring sessions {} did not commit: {}", self, gone, e.toString());
+                }
+            });
+        } catch (Exception e) {
+            log.info("{}: expiring sessions {} not submitted: {}", self, gone, e.toString());
+        }
+    }
+
+    private void announceGrant(String address, long session, LockTable.Holder holder) {
+        if (!raft.isLeader()) {
+            return;
+        }
+        View view = mainView;
+        if (view == null) {
+            return;
+        }
+        for (Address a : view.getMembers()) {
+            if (Wire.addressKey(a).equals(address)) {
+                send(Wire.granted(a, session, holder));
+                return;
+            }
+        }
+    }
+
+    private void send(Message msg) {
+        try {
+            replies.execute(() -> {
+                try {
+                    main.send(msg);
+                } catch (Exception e) {
+                    log.debug("{}: cannot send to {}: {}", self, msg.getDest(), e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // the server is closing: the client will time out and retry elsewhere
+        }
+    }
+
+    @Override
+    public void close() {
+        reconciler.shutdownNow();
+        replies.shutdown();
+        try {
+            replies.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        raftChannel.close();
+    }
+
+    static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,97 @@
+package io.unidist.cluster.internal;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jgroups.util.ByteArrayDataInputStream;
+import org.jgroups.util.ByteArrayDataOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's session with the state machine and the numbering of its writes.
+ *
+ * <p>The low watermark sent with each write is the smallest seq still in flight: the state
+ * machine forgets answers below it and refuses writes below it, so a delayed duplicate of a
+ * finished write can never be applied again.
+ */
+final class Session {
+    private static final Logger log = LoggerFactory.getLogger(Session.class);
+
+    private final ClusterNode node;
+    private final AtomicLong seqs = new AtomicLong();
+    private final ConcurrentSkipListSet<Long> inFlight = new ConcurrentSkipListSet<>();
+    private volatile long id;
+
+    Session(ClusterNode node) {
+        this.node = node;
+    }
+
+    long nextSeq() {
+        long seq = seqs.incrementAndGet();
+        inFlight.add(seq);
+        return seq;
+    }
+
+    void done(long seq) {
+        inFlight.remove(seq);
+    }
+
+    long lowWatermark() {
+        Long first = inFlight.isEmpty() ? null : inFlight.first();
+        return first != null ? first : seqs.get() + 1;
+    }
+
+    /** The current session's id, or 0 when none is open. */
+    long currentId() {
+        return id;
+    }
+
+    /** The session's id, opening a session first if there is none. */
+    long id(Duration timeout, String what) {
+        long current = id;
+        if (current != 0) {
+            return current;
+        }
+        synchronized (this) {
+            if (id == 0) {
+                ByteArrayDataOutputStream cmd = Cmd.start(Op.OPEN_SESSION, 0, 0, 0);
+                cmd.writeUTF(node.self());
+                cmd.writeUTF(node.addressKey());
+                byte[] reply = node.call(Reply.bytes(cmd), false, timeout, what + " (opening a session)").answer();
+                ByteArrayDataInputStream in = Reply.open(reply, what);
+                try {
+                    id = in.readLong();
+                } catch (java.io.IOException e) {
+                    throw new io.unidist.UnidistException(what + ": malformed session reply", e);
+                }
+                log.debug("{}: opened session {}", node.self(), id);
+            }
+            return id;
+        }
+    }
+
+    /** The state machine no longer knows session {@code old}: its leases are gone. */
+    void expired(long old) {
+        synchronized (this) {
+            if (id != old) {
+                return;
+            }
+            id = 0;
+        }
+        log.warn("{}: session {} expired (this node was cut off from the majority); its leases are lost", node.self(), old);
+        node.leases().loseAll(old, "the session expired");
+    }
+
+    /** Ends the session, releasing its leases in the cluster. */
+    void close(Duration timeout) {
+        long current = id;
+        if (current == 0) {
+            return;
+        }
+        node.write(Op.CLOSE_SESSION, out -> { }, timeout, "closing the session");
+        synchronized (this) {
+            id = 0;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.unidist.cluster.internal;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The sessions of the state machine: one per joined node process (a node that restarts, or
+ * whose session expired, opens a new one). A session remembers the answers to its recent writes
+ * so that a retried write is answered, not applied again.
+ */
+final class SessionTable {
+    /** Answers a session keeps at most; a client has far fewer requests in flight. */
+    static final int MAX_ANSWERS = 100_000;
+
+    /** One session. */
+    static final class Session {
+        final long id;
+        final String node;
+        final String address;
+        final long openedAt;
+        long lowWatermark;
+        final TreeMap<Long, byte[]> answers = new TreeMap<>();
+
+        Session(long id, String node, String address, long openedAt) {
+            this.id = id;
+            this.node = node;
+            this.address = address;
+            this.openedAt = openedAt;
+        }
+
+        /** Forgets answers the client no longer waits for. */
+        void advance(long watermark) {
+            if (watermark > lowWatermark) {
+                lowWatermark = watermark;
+                answers.headMap(watermark).clear();
+            }
+        }
+
+        void remember(long seq, byte[] answer) {
+            answers.put(seq, answer);
+            if (answers.size() > MAX_ANSWERS) {
+                answers.pollFirstEntry();
+            }
+        }
+    }
+
+    private final TreeMap<Long, Session> sessions = new TreeMap<>();
+
+    Session get(long id) {
+        return sessions.get(id);
+    }
+
+    Session open(long id, String node, String address, long now) {
+        Session s = new Session(id, node, address, now);
+        sessions.put(id, s);
+        return s;
+    }
+
+    Session remove(long id) {
+        return sessions.remove(id);
+    }
+
+    Collection<Session> all() {
+        return sessions.values();
+    }
+
+    void clear() {
+        sessions.clear();
+    }
+
+    void write(DataOutput out) throws IOException {
+        out.writeInt(sessions.size());
+        for (Session s : sessions.values()) {
+            out.writeLong(s.id);
+            out.writeUTF(s.node);
+            out.writeUTF(s.address);
+            out.writeLong(s.openedAt);
+            out.writeLong(s.lowWatermark);
+            out.writeInt(s.answers.size());
+            for (Map.Entry<Long, byte[]> a : s.answers.entrySet()) {
+                out.writeLong(a.getKey());
+                out.writeInt(a.getValue().length);
+                out.write(a.getValue());
+            }
+        }
+    }
+
+    void read(DataInput in) throws IOException {
+        sessions.clear();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            Session s = open(in.readLong(), in.readUTF(), in.readUTF(), in.readLong());
+            s.lowWatermark = in.readLong();
+            int answers = in.readInt();
+            for (int a = 0; a < answers; a++) {
+                long seq = in.readLong();
+                byte[] answer = new byte[checkLength(in.readInt())];
+                in.readFully(answer);
+                s.answers.put(seq, answer);
+            }
+        }
+    }
+
+    /** Ids of the sessions whose address is not among {@code live}, opened before {@code openedBefore}. */
+    List<Long> absentFrom(java.util.Set<String> live, long openedBefore) {
+        List<Long> gone = new ArrayList<>();
+        for (Session s : sessions.values()) {
+            if (!live.contains(s.address) && s.openedAt < openedBefore) {
+                gone.add(s.id);
+            }
+        }
+        return gone;
+    }
+
+    static int checkLength(int n) throws IOException {
+        if (n < 0 || n > 64 * 1024 * 1024) {
+            throw new IOException("length " + n + " out of range");
+        }
+        return n;
+    }
+}

@@ -1,0 +1,323 @@
+package io.unidist.cluster.internal;
+
+import io.unidist.UnidistException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.jgroups.JChannel;
+import org.jgroups.conf.ProtocolConfiguration;
+import org.jgroups.conf.ProtocolStackConfigurator;
+import org.jgroups.conf.XmlConfigurator;
+import org.jgroups.conf.XmlNode;
+import org.jgroups.protocols.TP;
+import org.jgroups.stack.Protocol;
+import org.jgroups.util.Util;
+
+/**
+ * One JGroups XML configuration, read and checked once, from which a node makes its two channels.
+ *
+ * <p><b>Two channels from one file.</b> Every node joins the <em>main channel</em>: the file's stack without the
+ * protocols that serve Raft only (RAFT, ELECTION, ELECTION2, REDIRECT, NO_DUPES, CLIENT). The voters also join a
+ * <em>raft channel</em>: the whole stack, with RAFT configured in code ({@link #newRaftChannel}) and its network
+ * coordinates moved by a port offset, so that the two channels of a host never share a port: the transport's
+ * {@code bind_port}, the explicit ports of TCPPING's {@code initial_hosts} and UDP's {@code mcast_port} each grow by
+ * the offset. SHARED_LOOPBACK and other discovery protocols need no move: the caller connects the raft channel
+ * under its own cluster name.
+ *
+ * <p><b>Variables.</b> {@code ${name}} and {@code ${name:default}} in attribute values take their value from the
+ * {@code vars} given to {@link #load}, else from a system property, else from an environment variable, else the
+ * default: JGroups' own rule ({@link Util#substituteVariable(String, Properties)}), applied here before JGroups
+ * sees the file so that a variable with neither a value nor a default is an error naming it, where JGroups would
+ * silently drop the attribute (TCPPING would then look for nobody).
+ *
+ * <p><b>Checks</b> (all at {@link #load}, all {@link IllegalArgumentException} naming the file): the XML is
+ * well-formed (else the line and column); every protocol class exists; the stack has a transport, a discovery
+ * protocol, MERGE3, FD_SOCK2 or FD_SOCK, FD_ALL3, VERIFY_SUSPECT, pbcast.NAKACK2, UNICAST3, pbcast.GMS,
+ * raft.ELECTION2 or raft.ELECTION, and raft.RAFT; it has no raft.CLIENT and no {@code diag.enabled="true"}. A
+ * transport without {@code diag.enabled} gets {@code false} (JGroups 5.4 defaults it to true).
+ *
+ * <p><b>IPv4.</b> Loading this class sets {@code java.net.preferIPv4Stack=true} unless it is already set: on a
+ * dual-stack host JGroups otherwise may pick IPv6 for symbolic addresses such as {@code SITE_LOCAL} while peers
+ * use IPv4, and nodes do not find each other. JGroups reads the property once, when its {@code Util} class loads;
+ * the JDK reads it when networking first starts. If either happened earlier in the JVM the property has no effect,
+ * so set {@code -Djava.net.preferIPv4Stack=true} on the command line to be sure.
+ *
+ * <p><b>Thread safety.</b> Immutable after {@link #load}; channels may be made from several threads. Each call
+ * returns a new, unconnected channel that the caller owns and closes.
+ */
+public final class Stacks {
+    static {
+        // Before any JGroups class loads: org.jgroups.util.Util decides IPv4 versus IPv6 in its static initialiser.
+        if (System.getProperty("java.net.preferIPv4Stack") == null) {
+            System.setProperty("java.net.preferIPv4Stack", "true");
+        }
+    }
+
+    /** The default distance between a main channel port and the matching raft channel port. */
+    public static final int DEFAULT_RAFT_PORT_OFFSET = 100;
+
+    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([^}]*)}");
+
+    /** One protocol of the file: its configuration (variables substituted), class, and line in the file. */
+    record Layer(ProtocolConfiguration config, Class<? extends Protocol> type, int line) {
+        String name() {
+            return config.getProtocolName();
+        }
+
+        /** A copy for one channel: JGroups may change a configuration while it builds a stack from it. */
+        ProtocolConfiguration copy() {
+            Map<String, String> properties = new HashMap<>(config.getProperties());
+            if (TP.class.isAssignableFrom(type)) {
+                properties.putIfAbsent("diag.enabled", "false"); // JGroups 5.4's default is true
+            }
+            ProtocolConfiguration copy =
+                    new ProtocolConfiguration(config.getProtocolName(), properties, Stacks.class.getClassLoader());
+            List<XmlNode> subtrees = config.getSubtrees();
+            if (subtrees != null) {
+                subtrees.forEach(copy::addSubtree);
+            }
+            return copy;
+        }
+    }
+
+    private final String source;
+    private final List<Layer> layers;
+
+    private Stacks(String source, List<Layer> layers) {
+        this.source = source;
+        this.layers = List.copyOf(layers);
+    }
+
+    /**
+     * Loads and checks a JGroups configuration.
+     *
+     * @param resourceOrPath a classpath resource name ({@code unidist-local.xml}), else a file path
+     * @param vars           values for {@code ${name}} variables; they take precedence over system properties
+     *                       ({@code null} is the same as empty)
+     * @return the checked configuration
+     * @throws IllegalArgumentException if the file is not found, is not well-formed XML (the message names the
+     *                                  line), uses an unset variable without default, names an unknown protocol,
+     *                                  lacks a required protocol or has a forbidden one; the message names the file
+     *                                  and, where one is to blame, the protocol and the reason
+     */
+    public static Stacks load(String resourceOrPath, Map<String, String> vars) {
+        Objects.requireNonNull(resourceOrPath, "resourceOrPath");
+        byte[] xml = read(resourceOrPath);
+        List<StackXml.Element> elements = StackXml.protocols(xml, resourceOrPath);
+        List<ProtocolConfiguration> configs = parseAsJGroupsDoes(xml, resourceOrPath);
+        Properties values = new Properties();
+        if (vars != null) {
+            vars.forEach((k, v) -> values.setProperty(Objects.requireNonNull(k, "variable name"),
+                    Objects.requireNonNull(v, () -> "value of variable " + k)));
+        }
+        List<Layer> layers = new ArrayList<>(configs.size());
+        for (int i = 0; i < configs.size(); i++) {
+            ProtocolConfiguration config = configs.get(i);
+            // Both readers see the same elements in the same order in a well-formed file; if they ever disagree
+            // we lose only the line numbers, not the check.
+            int line = elements.size() == configs.size() ? elements.get(i).line() : -1;
+            substituteVariables(config, values, resourceOrPath, line);
+            layers.add(new Layer(config, protocolClass(config, resourceOrPath, line), line));
+        }
+        StackRules.check(resourceOrPath, layers);
+        return new Stacks(resourceOrPath, layers);
+    }
+
+    /** The resource name or path this configuration was loaded from, for messages. */
+    public String source() {
+        return source;
+    }
+
+    /**
+     * A new, unconnected main channel: the file's stack without the Raft-only protocols.
+     *
+     * @return a channel the caller connects and closes
+     * @throws UnidistException naming the file if JGroups cannot build the stack (a bad attribute value, say)
+     */
+    public JChannel newMainChannel() {
+        List<ProtocolConfiguration> configs = layers.stream()
+                .filter(l -> !StackRules.isRaftOnly(l.type()))
+                .map(Layer::copy)
+                .collect(Collectors.toCollection(ArrayList::new));
+        return build(configs, prot -> { }, "main channel");
+    }
+
+    /**
+     * A new, unconnected raft channel for voter {@code raftId}: the whole stack, its ports moved by
+     * {@code portOffset}, and RAFT given the id, the voters, the log directory (created if missing), log prefix
+     * {@code raftId}, the snapshot threshold and {@code fsync} on every append (RAFT's default is off, and it
+     * overrides the log's own setting). The channel's logical name is {@code raftId}.
+     *
+     * @param raftId          this voter's id; must be one of {@code members}
+     * @param members         the ids of all voters (3 or 5, normally), no duplicates
+     * @param logDir          directory of this voter's Raft log and snapshots
+     * @param maxLogSizeBytes log size past which RAFT takes a snapshot and truncates the log; &gt; 0
+     * @param portOffset      added to every port the main channel uses; 1..65535, normally
+     *                        {@link #DEFAULT_RAFT_PORT_OFFSET}
+     * @return a channel the caller connects (under a cluster name of its own) and closes
+     * @throws IllegalArgumentException if an argument is invalid or the offset makes the two channels' port ranges
+     *                                  overlap (the message gives both ranges)
+     * @throws UncheckedIOException     if {@code logDir} cannot be created
+     * @throws UnidistException         naming the file if JGroups cannot build the stack
+     */
+    public JChannel newRaftChannel(String raftId, List<String> members, Path logDir, long maxLogSizeBytes,
+                                   int portOffset) {
+        Objects.requireNonNull(raftId, "raftId");
+        Objects.requireNonNull(members, "members");
+        Objects.requireNonNull(logDir, "logDir");
+        if (raftId.isBlank()) {
+            throw new IllegalArgumentException("raftId is blank");
+        }
+        if (new LinkedHashSet<>(members).size() != members.size()) {
+            throw new IllegalArgumentException("members " + members + " contain a duplicate");
+        }
+        if (!members.contains(raftId)) {
+            throw new IllegalArgumentException("raftId '" + raftId + "' is not one of the members " + members);
+        }
+        if (maxLogSizeBytes <= 0) {
+            throw new IllegalArgumentException("maxLogSizeBytes must be > 0: " + maxLogSizeBytes);
+        }
+        if (portOffset <= 0 || portOffset > 65535) {
+            throw new IllegalArgumentException("portOffset must be in 1..65535: " + portOffset);
+        }
+        try {
+            Files.createDirectories(logDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the Raft log directory " + logDir + ": " + e.getMessage(), e);
+        }
+        List<ProtocolConfiguration> configs = layers.stream()
+                .map(Layer::copy)
+                .collect(Collectors.toCollection(ArrayList::new));
+        RaftChannelSetup setup = new RaftChannelSetup(
+                source, raftId, List.copyOf(members), logDir, maxLogSizeBytes, portOffset);
+        JChannel channel = build(configs, setup::afterCreation, "raft channel of " + raftId);
+        try {
+            setup.verify();
+        } catch (IllegalArgumentException e) {
+            Util.close(channel); // built but never connected: no socket is open yet
+            throw e;
+        }
+        return channel.name(raftId);
+    }
+
+    /** The main channel's protocols as named in the file, bottom first: for tests and diagnostics. */
+    List<String> mainProtocolNames() {
+        return layers.stream().filter(l -> !StackRules.isRaftOnly(l.type())).map(Layer::name).toList();
+    }
+
+    /** A hook JGroups calls for each protocol after its XML attributes are set and before its init(). */
+    @FunctionalInterface
+    interface Hook {
+        void afterCreation(Protocol protocol) throws Exception;
+    }
+
+    private JChannel build(List<ProtocolConfiguration> configs, Hook hook, String what) {
+        ProtocolStackConfigurator configurator = new ProtocolStackConfigurator() {
+            @Override
+            public String getProtocolStackString() {
+                return configs.stream().map(ProtocolConfiguration::getProtocolString).collect(Collectors.joining(":"));
+            }
+
+            @Override
+            public List<ProtocolConfiguration> getProtocolStack() {
+                return configs;
+            }
+
+            @Override
+            public void afterCreation(Protocol protocol) throws Exception {
+                hook.afterCreation(protocol);
+            }
+        };
+        try {
+            return new JChannel(configurator);
+        } catch (Exception e) {
+            throw new UnidistException(String.format("cannot create the %s from %s: %s", what, source, e.getMessage()), e);
+        }
+    }
+
+    private static byte[] read(String resourceOrPath) {
+        String resource = resourceOrPath.startsWith("/") ? resourceOrPath.substring(1) : resourceOrPath;
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        try (InputStream in = context != null && context.getResource(resource) != null
+                ? context.getResourceAsStream(resource)
+                : Stacks.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in != null) {
+                return in.readAllBytes();
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException(
+                    "cannot read JGroups configuration resource " + resourceOrPath + ": " + e.getMessage(), e);
+        }
+        Path path = Path.of(resourceOrPath);
+        if (!Files.isRegularFile(path)) {
+            throw new IllegalArgumentException(String.format(
+                    "JGroups configuration %s not found: it is neither a classpath resource nor a file (%s)",
+                    resourceOrPath, path.toAbsolutePath()));
+        }
+        try {
+            return Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(
+                    "cannot read JGroups configuration file " + path.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<ProtocolConfiguration> parseAsJGroupsDoes(byte[] xml, String source) {
+        try {
+            return new ArrayList<>(XmlConfigurator.getInstance(new ByteArrayInputStream(xml)).getProtocolStack());
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(source + ": JGroups cannot read the configuration: " + e.getMessage(), e);
+        }
+    }
+
+    private static Class<? extends Protocol> protocolClass(ProtocolConfiguration config, String source, int line) {
+        try {
+            return config.loadProtocolClass(Stacks.class);
+        } catch (Exception | LinkageError e) {
+            throw new IllegalArgumentException(String.format(
+                    "%s: unknown protocol %s (no such class in JGroups or jgroups-raft, nor a class of that full name)",
+                    where(source, line), config.getProtocolName()), e);
+        }
+    }
+
+    /** Applies JGroups' variable rule to every attribute, failing on a variable with neither value nor default. */
+    private static void substituteVariables(ProtocolConfiguration config, Properties values, String source, int line) {
+        Map<String, String> properties = config.getProperties();
+        for (Map.Entry<String, String> property : properties.entrySet()) {
+            String value = property.getValue();
+            if (value == null || !value.contains("${")) {
+                continue;
+            }
+            Matcher m = VARIABLE.matcher(value);
+            while (m.find()) {
+                String expression = m.group(1);
+                if (Util.getProperty(expression, values) == null) {
+                    String name = expression.contains(":") ? expression.substring(0, expression.indexOf(':')) : expression;
+                    throw new IllegalArgumentException(String.format(
+                            "%s: %s.%s uses variable ${%s}, which is not set and has no default: pass %s"
+                                    + " in the variables or as -D%s=...",
+                            where(source, line), config.getProtocolName(), property.getKey(), expression, name, name));
+                }
+            }
+            property.setValue(Util.substituteVariable(value, values));
+        }
+    }
+
+    /** "file line 12", or just "file" when the line is unknown. */
+    static String where(String source, int line) {
+        return line > 0 ? source + " line " + line : source;
+    }
+}

@@ -1,0 +1,282 @@
+package io.unidist.cluster.internal;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.jgroups.raft.StateMachine;
+import org.jgroups.util.ByteArrayDataInputStream;
+import org.jgroups.util.ByteArrayDataOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one replicated state machine behind every clustered primitive.
+ *
+ * <p><b>Determinism.</b> Every replica applies the same committed entries in the same order and
+ * must reach the same state: nothing here reads a clock (time is the leader's stamp in each
+ * entry, made monotonic by {@code max}), iterates a hash-ordered collection into the state, or
+ * depends on anything but the entries. A malformed entry is answered with an error on every
+ * replica alike and changes nothing.
+ *
+ * <p><b>Exactly once.</b> A write carries its session and seq; its answer is remembered until
+ * the client's low watermark passes it, so a retried write gets the first answer instead of
+ * being applied again. A write from an unknown (expired) session is refused.
+ *
+ * <p><b>Reads.</b> jgroups-raft applies read-only commands on the leader only, after it has
+ * confirmed its leadership with a majority; they must not change anything.
+ *
+ * <p><b>Thread safety.</b> jgroups-raft calls in from its own thread; the leader's session
+ * reconciliation reads from another, so every entry point is synchronized.
+ */
+public final class UnidistStateMachine implements StateMachine {
+    private static final Logger log = LoggerFactory.getLogger(UnidistStateMachine.class);
+    private static final byte SNAPSHOT_FORMAT = 1;
+
+    /** What the leader tells clients about after applying an entry. */
+    public interface Events {
+        /** A waiter got a lease through another node's release or expiry. */
+        void granted(String address, long session, LockTable.Holder holder);
+    }
+
+    private final String self;
+    private volatile Events events = (address, session, holder) -> { };
+    private long time;
+    private long tokens;
+    private long sessionIds;
+    private final SessionTable sessions = new SessionTable();
+    private final CounterTable counters = new CounterTable();
+    private final LockTable locks = new LockTable();
+
+    /** A state machine whose log lines start with {@code self}. */
+    public UnidistStateMachine(String self) {
+        this.self = self;
+    }
+
+    void events(Events listener) {
+        this.events = listener;
+    }
+
+    @Override
+    public synchronized byte[] apply(byte[] data, int offset, int length, boolean serializeResponse) {
+        Cmd cmd = null;
+        try {
+            if (length < 1) {
+                throw new IOException("empty entry");
+            }
+            ByteArrayDataInputStream in = new ByteArrayDataInputStream(data, offset, length);
+            byte format = in.readByte();
+            if (format != Cmd.ENTRY_FORMAT) {
+                throw new IOException("unknown entry format " + format);
+            }
+            long stamp = in.readLong();
+            cmd = Cmd.read(in);
+            if (cmd.op.read) {
+                return read(cmd);
+            }
+            time = Math.max(time, stamp);
+            return write(cmd);
+        } catch (IOException | RuntimeException e) {
+            log.warn("{}: refused malformed command {}: {}", self, cmd == null ? "" : cmd, e.toString());
+            return Reply.error(Reply.MALFORMED, "malformed command " + (cmd == null ? "" : cmd + " ") + e.getMessage());
+        }
+    }
+
+    private byte[] write(Cmd cmd) throws IOException {
+        if (cmd.op == Op.OPEN_SESSION) {
+            return openSession(cmd);
+        }
+        if (cmd.op == Op.EXPIRE_SESSIONS) {
+            return expireSessions(cmd);
+        }
+        SessionTable.Session session = sessions.get(cmd.session);
+        if (session == null) {
+            return Reply.status(Reply.SESSION_EXPIRED);
+        }
+        if (cmd.seq < session.lowWatermark) {
+            return Reply.status(Reply.STALE);
+        }
+        byte[] earlier = session.answers.get(cmd.seq);
+        if (earlier != null) {
+            return earlier;
+        }
+        session.advance(cmd.lowWatermark);
+        byte[] answer;
+        boolean remember = true;
+        List<LockTable.Holder> granted = new ArrayList<>();
+        try {
+            switch (cmd.op) {
+                case CLOSE_SESSION -> {
+                    expire(session.id, granted);
+                    answer = Reply.okEmpty();
+                    remember = false;
+                }
+                case COUNTER_ADD -> {
+                    long v = counters.add(cmd.body.readUTF(), cmd.body.readLong());
+                    answer = okLong(v);
+                }
+                case COUNTER_CAS -> {
+                    boolean done = counters.compareAndSet(cmd.body.readUTF(), cmd.body.readLong(), cmd.body.readLong());
+                    answer = okBoolean(done);
+                }
+                case LOCK_ACQUIRE -> {
+                    String name = cmd.body.readUTF();
+                    int permits = cmd.body.readInt();
+                    boolean wait = cmd.body.readBoolean();
+                    LockTable.Acquired a = locks.acquire(name, permits, session.id, cmd.seq, wait, this::nextToken, time);
+                    answer = acquired(a.outcome(), a.holder());
+                    remember = a.outcome() != LockTable.QUEUED; // a waiter's retry must see a later grant
+                }
+                case LOCK_RELEASE -> {
+                    boolean held = locks.release(cmd.body.readUTF(), session.id, cmd.body.readLong(), this::nextToken,
+                            time, granted);
+                    answer = okBoolean(held);
+                }
+                case LOCK_CANCEL -> {
+                    String name = cmd.body.readUTF();
+                    long acquireSeq = cmd.body.readLong();
+                    byte outcome = locks.cancel(name, session.id, acquireSeq, this::nextToken, time, granted);
+                    answer = acquired(outcome, null);
+                    if (outcome == LockTable.CANCELLED || outcome == LockTable.RELEASED) {
+                        session.remember(acquireSeq, acquired(LockTable.CANCELLED, null)); // a late retry must not queue again
+                    }
+                }
+                default -> throw new IOException("command " + cmd.op + " is not a write");
+            }
+        } catch (IllegalArgumentException e) {
+            answer = Reply.error(Reply.ILLEGAL_ARGUMENT, e.getMessage());
+        } catch (IllegalStateException e) {
+            answer = Reply.error(Reply.ILLEGAL_STATE, e.getMessage());
+        } catch (ArithmeticException e) {
+            answer = Reply.error(Reply.ARITHMETIC, e.getMessage());
+        }
+        if (remember) {
+            session.remember(cmd.seq, answer);
+        }
+        announce(granted);
+        return answer;
+    }
+
+    private byte[] openSession(Cmd cmd) throws IOException {
+        String node = cmd.body.readUTF();
+        String address = cmd.body.readUTF();
+        long id = ++sessionIds;
+        sessions.open(id, node, address, time);
+        return okLong(id);
+    }
+
+    private byte[] expireSessions(Cmd cmd) throws IOException {
+        int n = cmd.body.readInt();
+        if (n < 0 || n > 1_000_000) {
+            throw new IOException("session count " + n + " out of range");
+        }
+        List<LockTable.Holder> granted = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            expire(cmd.body.readLong(), granted);
+        }
+        announce(granted);
+        return Reply.okEmpty();
+    }
+
+    private void expire(long sessionId, List<LockTable.Holder> granted) {
+        if (sessions.remove(sessionId) != null) {
+            locks.expire(sessionId, this::nextToken, time, granted);
+        }
+    }
+
+    private void announce(List<LockTable.Holder> granted) {
+        for (LockTable.Holder h : granted) {
+            SessionTable.Session s = sessions.get(h.session());
+            if (s != null) {
+                s.remember(h.seq(), acquired(LockTable.GRANTED, h));
+                events.granted(s.address, s.id, h);
+            }
+        }
+    }
+
+    private byte[] read(Cmd cmd) throws IOException {
+        switch (cmd.op) {
+            case PING:
+                return okLong(sessions.get(cmd.session) == null ? 0 : cmd.session);
+            case COUNTER_GET:
+                return okLong(counters.get(cmd.body.readUTF()));
+            case LOCK_HOLDERS: {
+                List<LockTable.Holder> holders = locks.holders(cmd.body.readUTF());
+                ByteArrayDataOutputStream out = Reply.ok();
+                out.writeInt(holders.size());
+                for (LockTable.Holder h : holders) {
+                    SessionTable.Session s = sessions.get(h.session());
+                    out.writeUTF(s == null ? "?" : s.node);
+                    out.writeLong(h.token());
+                    out.writeLong(h.since());
+                }
+                return Reply.bytes(out);
+            }
+            default:
+                throw new IOException("command " + cmd.op + " is not a read");
+        }
+    }
+
+    private long nextToken() {
+        return ++tokens;
+    }
+
+    private static byte[] okLong(long v) {
+        ByteArrayDataOutputStream out = Reply.ok();
+        out.writeLong(v);
+        return Reply.bytes(out);
+    }
+
+    private static byte[] okBoolean(boolean v) {
+        ByteArrayDataOutputStream out = Reply.ok();
+        out.writeBoolean(v);
+        return Reply.bytes(out);
+    }
+
+    private static byte[] acquired(byte outcome, LockTable.Holder h) {
+        ByteArrayDataOutputStream out = Reply.ok();
+        out.writeByte(outcome);
+        if (h != null) {
+            out.writeLong(h.token());
+            out.writeLong(h.since());
+        }
+        return Reply.bytes(out);
+    }
+
+    /** The sessions the leader should expire: their node is not in the view. */
+    synchronized List<Long> sessionsAbsentFrom(Set<String> liveAddresses, long openedBefore) {
+        return sessions.absentFrom(liveAddresses, openedBefore);
+    }
+
+    /** The state machine's time: the latest leader stamp applied. */
+    synchronized long time() {
+        return time;
+    }
+
+    @Override
+    public synchronized void readContentFrom(DataInput in) throws Exception {
+        byte format = in.readByte();
+        if (format != SNAPSHOT_FORMAT) {
+            throw new IOException("unknown snapshot format " + format + ", this node reads " + SNAPSHOT_FORMAT);
+        }
+        time = in.readLong();
+        tokens = in.readLong();
+        sessionIds = in.readLong();
+        sessions.read(in);
+        counters.read(in);
+        locks.read(in);
+    }
+
+    @Override
+    public synchronized void writeContentTo(DataOutput out) throws Exception {
+        out.writeByte(SNAPSHOT_FORMAT);
+        out.writeLong(time);
+        out.writeLong(tokens);
+        out.writeLong(sessionIds);
+        sessions.write(out);
+        counters.write(out);
+        locks.write(out);
+    }
+}

@@ -1,0 +1,83 @@
+package io.unidist.cluster.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.unidist.ClusterUnavailableException;
+import io.unidist.Unidist;
+import io.unidist.cluster.ClusterConfig;
+import io.unidist.cluster.UnidistCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import org.jgroups.BytesMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad configurations and bad bytes: each a clear error or a logged warning, and the cluster keeps working. */
+class ClusterBadInputTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void configurationsThatCannotWorkAreRefusedWithTheReason() {
+        IllegalArgumentException noVoters = assertThrows(IllegalArgumentException.class,
+                () -> ClusterConfig.builder().clusterName("c").nodeName("a").build());
+        assertTrue(noVoters.getMessage().contains("no voters"), noVoters.getMessage());
+        IllegalArgumentException noDir = assertThrows(IllegalArgumentException.class,
+                () -> ClusterConfig.builder().clusterName("c").nodeName("a").voters("a").build());
+        assertTrue(noDir.getMessage().contains("dataDir"), noDir.getMessage());
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+                () -> ClusterConfig.builder().clusterName("c").nodeName("a").voters("a", "a").dataDir(dir).build());
+        assertTrue(twice.getMessage().contains("twice"), twice.getMessage());
+    }
+
+    @Test
+    void anXmlFileThatDoesNotParseNamesFileAndLine() throws Exception {
+        Path bad = dir.resolve("broken.xml");
+        Files.writeString(bad, "<config>\n  <TCP bind_port=\"7800\"\n  <MERGE3/>\n</config>\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UnidistCluster.join(
+                ClusterConfig.builder().clusterName("c").nodeName("a").voters("b").jgroupsConfig(bad.toString()).build()));
+        assertTrue(e.getMessage().contains("broken.xml"), e.getMessage());
+        assertTrue(e.getMessage().contains("line"), e.getMessage());
+    }
+
+    @Test
+    void unknownVotersAndAnotherClustersNameGiveUnavailableNamingTheVoters() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir, 3, 0)) {
+            cluster.node("v1").counter("c").incrementAndGet();
+            ClusterConfig stranger = ClusterConfig.builder().clusterName(cluster.name() + "-other").nodeName("s")
+                    .voters("v1", "v2", "v3").operationTimeout(Duration.ofSeconds(2)).build();
+            try (Unidist outsider = UnidistCluster.join(stranger)) {
+                ClusterUnavailableException e = assertThrows(ClusterUnavailableException.class,
+                        () -> outsider.counter("c").incrementAndGet());
+                assertTrue(e.getMessage().contains("voters in view: 0 of 3"), e.getMessage());
+            }
+            assertEquals(2, cluster.node("v2").counter("c").incrementAndGet(), "the cluster kept working");
+        }
+    }
+
+    @Test
+    void garbageOnTheMainChannelIsDroppedAndTheNodeKeepsWorking() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir, 3, 1)) {
+            String leader = cluster.awaitLeader();
+            ClusterNode sender = cluster.node("n1");
+            Random random = new Random(42);
+            for (int i = 0; i < 200; i++) {
+                byte[] garbage = new byte[random.nextInt(64)];
+                random.nextBytes(garbage);
+                if (i % 3 == 0 && garbage.length > 4) {
+                    garbage[0] = Wire.MAGIC_0; // past the magic, into the parsers
+                    garbage[1] = Wire.MAGIC_1;
+                    garbage[2] = Wire.VERSION;
+                    garbage[3] = (byte) (1 + random.nextInt(3));
+                }
+                sender.mainChannel().send(new BytesMessage(cluster.node(leader).mainChannel().getAddress(), garbage));
+            }
+            assertEquals(1, cluster.node("n1").counter("after-garbage").incrementAndGet());
+            assertEquals(2, cluster.node(leader).counter("after-garbage").incrementAndGet());
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.unidist.cluster.internal;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A recorded history of counter increments and reads, and the check that it is linearizable
+ * for a counter that only grows by one: every returned value is unique, an increment that
+ * ended before another began returned the smaller value, and a read returns at least every
+ * value returned by an increment that ended before the read began. Operations that failed
+ * (timeouts, no quorum) may or may not have taken effect and only bound nothing.
+ */
+final class CounterHistory {
+    /** One operation: when it was invoked and answered (nanoTime), and what it returned. */
+    record Op(boolean increment, long start, long end, long value) { }
+
+    private final List<Op> ops = new ArrayList<>();
+
+    synchronized void increment(long start, long end, long value) {
+        ops.add(new Op(true, start, end, value));
+    }
+
+    synchronized void read(long start, long end, long value) {
+        ops.add(new Op(false, start, end, value));
+    }
+
+    synchronized int size() {
+        return ops.size();
+    }
+
+    /** Returns null when the history is linearizable, else a description of the first anomaly. */
+    synchronized String check() {
+        Map<Long, Op> byValue = new HashMap<>();
+        for (Op op : ops) {
+            if (op.increment) {
+                Op other = byValue.put(op.value, op);
+                if (other != null) {
+                    return "value " + op.value + " returned twice: " + other + " and " + op;
+                }
+            }
+        }
+        // sweep operations by start time; keep the largest increment that ended before each start
+        List<Op> byEnd = new ArrayList<>(ops);
+        byEnd.removeIf(o -> !o.increment);
+        byEnd.sort(Comparator.comparingLong(Op::end));
+        List<Op> byStart = new ArrayList<>(ops);
+        byStart.sort(Comparator.comparingLong(Op::start));
+        int i = 0;
+        Op largestEnded = null;
+        for (Op op : byStart) {
+            while (i < byEnd.size() && byEnd.get(i).end < op.start) {
+                Op ended = byEnd.get(i++);
+                if (largestEnded == null || ended.value > largestEnded.value) {
+                    largestEnded = ended;
+                }
+            }
+            if (largestEnded == null) {
+                continue;
+            }
+            if (op.increment && op.value <= largestEnded.value) {
+                return "increment " + op + " began after " + largestEnded + " ended, but returned a value not larger";
+            }
+            if (!op.increment && op.value < largestEnded.value) {
+                return "read " + op + " began after " + largestEnded + " ended, but saw less (a stale read)";
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,223 @@
+package io.unidist.cluster.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.jgroups.util.ByteArrayDataInputStream;
+import org.jgroups.util.ByteArrayDataOutputStream;
+import org.junit.jupiter.api.Test;
+
+/** The replicated state machine on its own: exactly-once writes, locks, sessions, snapshots. */
+class UnidistStateMachineTest {
+    private final UnidistStateMachine sm = new UnidistStateMachine("test");
+    private final List<LockTable.Holder> grants = new ArrayList<>();
+    private long time = 1_000;
+
+    UnidistStateMachineTest() {
+        sm.events((address, session, holder) -> grants.add(holder));
+    }
+
+    private byte[] entry(Op op, long session, long seq, long low, Consumer<ByteArrayDataOutputStream> body) {
+        ByteArrayDataOutputStream cmd = Cmd.start(op, session, seq, low);
+        body.accept(cmd);
+        ByteArrayDataOutputStream e = new ByteArrayDataOutputStream();
+        e.writeByte(Cmd.ENTRY_FORMAT);
+        e.writeLong(time++);
+        e.write(cmd.buffer(), 0, cmd.position());
+        return Reply.bytes(e);
+    }
+
+    private ByteArrayDataInputStream apply(byte[] entry) {
+        return Reply.open(sm.apply(entry, 0, entry.length, true), "test");
+    }
+
+    private long open(String node) throws IOException {
+        return apply(entry(Op.OPEN_SESSION, 0, 0, 0, o -> {
+            o.writeUTF(node);
+            o.writeUTF("addr-" + node);
+        })).readLong();
+    }
+
+    private long add(long session, long seq, String counter, long delta) throws IOException {
+        return apply(entry(Op.COUNTER_ADD, session, seq, seq, o -> {
+            o.writeUTF(counter);
+            o.writeLong(delta);
+        })).readLong();
+    }
+
+    private ByteArrayDataInputStream acquire(long session, long seq, String lock, int permits, boolean wait) {
+        return apply(entry(Op.LOCK_ACQUIRE, session, seq, seq, o -> {
+            o.writeUTF(lock);
+            o.writeInt(permits);
+            o.writeBoolean(wait);
+        }));
+    }
+
+    @Test
+    void aRetriedWriteIsAppliedOnce() throws IOException {
+        long s = open("a");
+        byte[] first = entry(Op.COUNTER_ADD, s, 1, 1, o -> {
+            o.writeUTF("c");
+            o.writeLong(5);
+        });
+        assertEquals(5, apply(first).readLong());
+        assertEquals(5, apply(first).readLong(), "the retry gets the first answer");
+        assertEquals(6, add(s, 2, "c", 1));
+        // once the client's low watermark passed seq 1, a late duplicate is refused, not applied
+        byte[] late = entry(Op.COUNTER_ADD, s, 1, 1, o -> {
+            o.writeUTF("c");
+            o.writeLong(5);
+        });
+        byte[] reply = sm.apply(late, 0, late.length, true);
+        assertEquals(Reply.STALE, reply[0]);
+        assertEquals(6, counter("c"));
+    }
+
+    private long counter(String name) throws IOException {
+        return apply(entry(Op.COUNTER_GET, 0, 0, 0, o -> o.writeUTF(name))).readLong();
+    }
+
+    @Test
+    void writesOfAnUnknownSessionAreRefused() throws IOException {
+        byte[] e = entry(Op.COUNTER_ADD, 99, 1, 1, o -> {
+            o.writeUTF("c");
+            o.writeLong(1);
+        });
+        assertThrows(Reply.SessionExpiredException.class, () -> apply(e));
+        assertEquals(0, counter("c"));
+    }
+
+    @Test
+    void overflowIsAnErrorThatChangesNothing() throws IOException {
+        long s = open("a");
+        add(s, 1, "c", Long.MAX_VALUE);
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> add(s, 2, "c", 1));
+        assertTrue(e.getMessage().contains("counter 'c'"));
+        assertEquals(Long.MAX_VALUE, counter("c"));
+    }
+
+    @Test
+    void malformedEntriesAreRefusedAndChangeNothing() throws IOException {
+        long s = open("a");
+        add(s, 1, "c", 3);
+        Random random = new Random(7);
+        for (int i = 0; i < 500; i++) {
+            byte[] garbage = new byte[random.nextInt(40)];
+            random.nextBytes(garbage);
+            byte[] reply = sm.apply(garbage, 0, garbage.length, true);
+            assertTrue(reply.length > 0);
+        }
+        byte[] unknownOp = entry(Op.PING, 0, 0, 0, o -> { });
+        unknownOp[9] = 0x7f; // the op id
+        assertEquals(Reply.ERROR, sm.apply(unknownOp, 0, unknownOp.length, true)[0]);
+        assertEquals(3, counter("c"));
+    }
+
+    @Test
+    void waitersAreGrantedInOrderWhenHoldersReleaseOrExpire() throws IOException {
+        long a = open("a");
+        long b = open("b");
+        long c = open("c");
+        ByteArrayDataInputStream first = acquire(a, 1, "L", 1, true);
+        assertEquals(LockTable.GRANTED, first.readByte());
+        long tokenA = first.readLong();
+        assertEquals(LockTable.QUEUED, acquire(b, 1, "L", 1, true).readByte());
+        assertEquals(LockTable.QUEUED, acquire(c, 1, "L", 1, true).readByte());
+        assertEquals(LockTable.QUEUED, acquire(b, 1, "L", 1, true).readByte(), "asking again keeps the place");
+        assertEquals(LockTable.REFUSED, acquire(a, 2, "L", 1, false).readByte());
+        assertTrue(apply(entry(Op.LOCK_RELEASE, a, 3, 3, o -> {
+            o.writeUTF("L");
+            o.writeLong(tokenA);
+        })).readBoolean());
+        assertEquals(1, grants.size());
+        assertEquals(b, grants.get(0).session());
+        assertTrue(grants.get(0).token() > tokenA);
+        ByteArrayDataInputStream again = acquire(b, 1, "L", 1, true);
+        assertEquals(LockTable.GRANTED, again.readByte(), "b's retry sees its grant");
+        assertEquals(grants.get(0).token(), again.readLong());
+        // b's node leaves: its lease goes to c
+        apply(entry(Op.EXPIRE_SESSIONS, 0, 0, 0, o -> {
+            o.writeInt(1);
+            o.writeLong(b);
+        }));
+        assertEquals(2, grants.size());
+        assertEquals(c, grants.get(1).session());
+        assertTrue(grants.get(1).token() > grants.get(0).token());
+        assertThrows(Reply.SessionExpiredException.class, () -> acquire(b, 2, "L", 1, true));
+    }
+
+    @Test
+    void permitsAreFixedWhileALockIsInUse() {
+        long a;
+        try {
+            a = open("a");
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        acquire(a, 1, "S", 2, false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> acquire(a, 2, "S", 3, false));
+        assertTrue(e.getMessage().contains("'S' has 2 permit(s)"), e.getMessage());
+    }
+
+    @Test
+    void aCancelledWaiterDoesNotQueueAgainOnALateRetry() throws IOException {
+        long a = open("a");
+        long b = open("b");
+        acquire(a, 1, "L", 1, true);
+        assertEquals(LockTable.QUEUED, acquire(b, 5, "L", 1, true).readByte());
+        ByteArrayDataInputStream cancel = apply(entry(Op.LOCK_CANCEL, b, 6, 5, o -> {
+            o.writeUTF("L");
+            o.writeLong(5);
+        }));
+        assertEquals(LockTable.CANCELLED, cancel.readByte());
+        assertEquals(LockTable.CANCELLED, acquire(b, 5, "L", 1, true).readByte());
+    }
+
+    @Test
+    void snapshotsRestoreTheSameStateAndReplicasAgree() throws Exception {
+        UnidistStateMachine replica = new UnidistStateMachine("replica");
+        List<byte[]> log = new ArrayList<>();
+        long a = open("a");
+        long b = open("b");
+        log.add(entry(Op.OPEN_SESSION, 0, 0, 0, o -> {
+            o.writeUTF("x");
+            o.writeUTF("addr-x");
+        }));
+        for (int i = 1; i <= 20; i++) {
+            int n = i;
+            log.add(entry(Op.COUNTER_ADD, a, n, n, o -> {
+                o.writeUTF("c" + (n % 3));
+                o.writeLong(n);
+            }));
+            log.add(entry(Op.LOCK_ACQUIRE, b, n, 1, o -> {
+                o.writeUTF("L" + (n % 2));
+                o.writeInt(2);
+                o.writeBoolean(true);
+            }));
+        }
+        // the replica starts from a snapshot taken before the log
+        ByteArrayDataOutputStream snap = new ByteArrayDataOutputStream();
+        sm.writeContentTo(snap);
+        replica.readContentFrom(new ByteArrayDataInputStream(Reply.bytes(snap)));
+        for (byte[] e : log) {
+            assertArrayEquals(sm.apply(e, 0, e.length, true), replica.apply(e, 0, e.length, true));
+        }
+        ByteArrayDataOutputStream mine = new ByteArrayDataOutputStream();
+        ByteArrayDataOutputStream theirs = new ByteArrayDataOutputStream();
+        sm.writeContentTo(mine);
+        replica.writeContentTo(theirs);
+        assertArrayEquals(Reply.bytes(mine), Reply.bytes(theirs));
+        assertEquals(List.of(), replica.sessionsAbsentFrom(Set.of("addr-a", "addr-b", "addr-x"), Long.MAX_VALUE));
+        assertEquals(List.of(a), replica.sessionsAbsentFrom(Set.of("addr-b", "addr-x"), Long.MAX_VALUE));
+        assertFalse(replica.sessionsAbsentFrom(Set.of(), Long.MAX_VALUE).isEmpty());
+    }
+}
