@@ -35,6 +35,7 @@ public final class ClusterConfig {
     private final Map<String, String> properties;
     private final long raftLogMaxBytes;
     private final int raftPortOffset;
+    private final boolean raftFsync;
 
     private ClusterConfig(Builder b) {
         this.clusterName = b.clusterName;
@@ -47,6 +48,7 @@ public final class ClusterConfig {
         this.properties = Map.copyOf(b.properties);
         this.raftLogMaxBytes = b.raftLogMaxBytes;
         this.raftPortOffset = b.raftPortOffset;
+        this.raftFsync = b.raftFsync;
     }
 
     /** A builder with the defaults: {@code unidist-jvm.xml}, 10 s operation timeout. */
@@ -112,6 +114,11 @@ public final class ClusterConfig {
         return raftPortOffset;
     }
 
+    /** Whether a voter forces every Raft log append to the disk before acknowledging it (default true). */
+    public boolean raftFsync() {
+        return raftFsync;
+    }
+
     @Override
     public String toString() {
         return "cluster '" + clusterName + "', node '" + nodeName + "', " + jgroupsConfig + ", voters " + voters;
@@ -129,6 +136,7 @@ public final class ClusterConfig {
         private final Map<String, String> properties = new LinkedHashMap<>();
         private long raftLogMaxBytes = 4L * 1024 * 1024;
         private int raftPortOffset = 100;
+        private boolean raftFsync = true;
 
         private Builder() {
         }
@@ -212,6 +220,16 @@ public final class ClusterConfig {
                 throw new IllegalArgumentException("raftPortOffset must be between 1 and 10000, got " + offset);
             }
             this.raftPortOffset = offset;
+            return this;
+        }
+
+        /**
+         * Whether a voter forces every Raft log append to the disk before acknowledging it
+         * (default true). Off, a commit survives the crash of any minority of voters' processes
+         * but not a power loss of a majority of voters' machines at once.
+         */
+        public Builder raftFsync(boolean fsync) {
+            this.raftFsync = fsync;
             return this;
         }
 

@@ -75,6 +75,9 @@ public final class ClusterNode implements Unidist {
                 JChannel raftChannel = stacks.newRaftChannel(config.nodeName(), config.voters(),
                         config.dataDir().resolve("raft"), config.raftLogMaxBytes(), config.raftPortOffset());
                 raftChannel.name(config.nodeName());
+                org.jgroups.protocols.raft.RAFT raft = raftChannel.getProtocolStack()
+                        .findProtocol(org.jgroups.protocols.raft.RAFT.class);
+                raft.logUseFsync(config.raftFsync());
                 server = new RaftServer(config.nodeName(), config.clusterName(), raftChannel, main);
             }
             Duration leaseTimeout = config.leaseTimeout() != null ? config.leaseTimeout() : defaultLeaseTimeout(main);
