@@ -36,6 +36,15 @@ public interface SharedState<V> {
     /** Sets the value of {@code key}. */
     void put(String key, V value);
 
+    /**
+     * Sets the value of {@code key} for {@code ttl}: then the entry is removed as if by
+     * {@link #remove}. In a cluster the expiry is decided by the replicated log, so every node
+     * agrees on it; it happens within about a tenth of a second of the deadline.
+     *
+     * @throws IllegalArgumentException when {@code ttl} is not positive
+     */
+    void put(String key, V value, java.time.Duration ttl);
+
     /** Sets the value of {@code key} only if it has none; returns whether it did. */
     boolean putIfAbsent(String key, V value);
 
@@ -50,4 +59,16 @@ public interface SharedState<V> {
 
     /** Every entry at one point in time, as an unmodifiable map. */
     Map<String, V> snapshot();
+
+    /**
+     * Calls {@code listener} for every change of this bucket from now on, made on any thread
+     * (and, in a cluster, on any node), in the order the changes took effect. Close the
+     * subscription to stop it.
+     *
+     * <p>In a cluster the changes are pushed by the leader; a watcher that missed some (a
+     * leader change, a lost message) catches up from the bucket's recent history, and one that
+     * was away longer than that history reaches gets each key's net change instead of every
+     * intermediate one.
+     */
+    io.unidist.Subscription watch(StateListener<? super V> listener);
 }

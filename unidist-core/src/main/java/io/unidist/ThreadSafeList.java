@@ -1,5 +1,6 @@
 package io.unidist;
 
+import io.unidist.internal.ChangeFeed;
 import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *
  * Writes go through a RecordingList: the ArrayList plus, when someone listens, one recorded
  * change per inserted, removed or replaced element, published while the write lock is held
- * (so in linearization order) and delivered after it is released by ThreadSafeDict.ChangeFeed.
+ * (so in linearization order) and delivered after it is released by ChangeFeed.
  * Bulk operations compute what to do before changing anything where they can (removeIf, sort,
  * addAll check their input first), so a throwing predicate, comparator or null leaves the list
  * unchanged.
@@ -91,8 +92,8 @@ public class ThreadSafeList<E> implements List<E> {
 
     private final ArrayList<E> elements = new ArrayList<>();
     private final StampedLock lock = new StampedLock();
-    private final ThreadSafeDict.ChangeFeed<ListListener<? super E>> feed =
-            new ThreadSafeDict.ChangeFeed<>(LOG, "ThreadSafeList");
+    private final ChangeFeed<ListListener<? super E>> feed =
+            new ChangeFeed<>(LOG, "ThreadSafeList");
     /** The thread holding the write lock, so that a reentrant call fails instead of hanging. */
     private volatile Thread writer;
 

@@ -2,17 +2,16 @@ package io.unidist.internal;
 
 import io.unidist.Persistence;
 import io.unidist.SharedState;
+import io.unidist.StateListener;
 import io.unidist.internal.serial.ValueCodec;
 import io.unidist.internal.store.DurableStore;
 import io.unidist.internal.store.Recovery;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -28,6 +27,7 @@ final class LocalState<V> implements SharedState<V> {
     private static final int FORMAT = 1;
     private static final int OP_PUT = 1;
     private static final int OP_REMOVE = 2;
+    private static final int OP_PUT_UNTIL = 3;
 
     private final LocalUnidist node;
     private final String name;
@@ -36,6 +36,11 @@ final class LocalState<V> implements SharedState<V> {
     private final String what;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Map<String, byte[]> entries = new LinkedHashMap<>();
+    /** Wall-clock deadlines of the entries that have one, by key. */
+    private final Map<String, Long> deadlines = new java.util.HashMap<>();
+    private final java.util.TreeSet<Map.Entry<Long, String>> byDeadline = new java.util.TreeSet<>(
+            Map.Entry.<Long, String>comparingByKey().thenComparing(Map.Entry.comparingByValue()));
+    private final ChangeFeed<StateListener<? super V>> feed;
     private final DurableStore store;
 
     LocalState(LocalUnidist node, String name, Class<V> valueType, Persistence persistence) {
@@ -44,6 +49,7 @@ final class LocalState<V> implements SharedState<V> {
         this.valueType = valueType;
         this.persistence = persistence;
         this.what = "bucket '" + name + "'";
+        this.feed = new ChangeFeed<>(org.slf4j.LoggerFactory.getLogger(LocalState.class), what);
         this.store = node.openStore("state", name, persistence, new Recovery() {
             @Override
             public void snapshot(byte[] state) {
@@ -82,9 +88,50 @@ final class LocalState<V> implements SharedState<V> {
         checkKey(key);
         byte[] bytes = encode(value);
         write(() -> {
-            change(key, bytes);
+            change(key, bytes, 0);
             return null;
         });
+    }
+
+    @Override
+    public void put(String key, V value, java.time.Duration ttl) {
+        checkKey(key);
+        long ttlMillis = checkTtl(ttl);
+        byte[] bytes = encode(value);
+        write(() -> {
+            long now = node.time().currentTimeMillis();
+            change(key, bytes, Math.max(1, saturatedAdd(now, ttlMillis)));
+            return null;
+        });
+    }
+
+    private long checkTtl(java.time.Duration ttl) {
+        java.util.Objects.requireNonNull(ttl, what + ": ttl");
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException(what + ": ttl must be positive, got " + ttl);
+        }
+        try {
+            return ttl.toMillis();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+
+    @Override
+    public io.unidist.Subscription watch(StateListener<? super V> listener) {
+        java.util.Objects.requireNonNull(listener, what + ": listener");
+        node.ensureOpen();
+        lock.writeLock().lock();
+        try {
+            return feed.register(listener);
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 
     @Override
@@ -95,7 +142,7 @@ final class LocalState<V> implements SharedState<V> {
             if (entries.containsKey(key)) {
                 return false;
             }
-            change(key, bytes);
+            change(key, bytes, 0);
             return true;
         });
     }
@@ -107,10 +154,10 @@ final class LocalState<V> implements SharedState<V> {
         byte[] bytes = encode(newValue);
         return write(() -> {
             byte[] current = entries.get(key);
-            if (current == null || !sameValue(current, expectedBytes, expected)) {
+            if (current == null || !ValueCodec.sameValue(current, expectedBytes)) {
                 return false;
             }
-            change(key, bytes);
+            change(key, bytes, 0);
             return true;
         });
     }
@@ -122,7 +169,7 @@ final class LocalState<V> implements SharedState<V> {
             if (!entries.containsKey(key)) {
                 return false;
             }
-            change(key, null);
+            change(key, null, 0);
             return true;
         });
     }
@@ -157,15 +204,22 @@ final class LocalState<V> implements SharedState<V> {
         }
     }
 
-    /** Applies a change in memory, makes it durable, and undoes it if that fails. */
-    private void change(String key, byte[] value) {
+    /**
+     * Applies a change in memory, makes it durable, and undoes it if that fails; then records it
+     * for the listeners. {@code expiresAt} is a wall-clock deadline, 0 for none.
+     */
+    private void change(String key, byte[] value, long expiresAt) {
         byte[] previous = value == null ? entries.remove(key) : entries.put(key, value);
+        Long previousDeadline = setDeadline(key, value == null ? 0 : expiresAt);
         byte[] record = Records.write(out -> {
             out.writeByte(FORMAT);
-            out.writeByte(value == null ? OP_REMOVE : OP_PUT);
+            out.writeByte(value == null ? OP_REMOVE : expiresAt == 0 ? OP_PUT : OP_PUT_UNTIL);
             out.writeUTF(key);
             if (value != null) {
                 Records.writeBytes(out, value);
+                if (expiresAt != 0) {
+                    out.writeLong(expiresAt);
+                }
             }
         });
         try {
@@ -176,13 +230,48 @@ final class LocalState<V> implements SharedState<V> {
             } else {
                 entries.put(key, previous);
             }
+            setDeadline(key, previousDeadline == null ? 0 : previousDeadline);
             throw e;
+        }
+        if (feed.isListening()) {
+            feed.publish(l -> l.changed(key, value == null ? Optional.empty() : Optional.of(decode(value))));
         }
     }
 
-    private boolean sameValue(byte[] current, byte[] expectedBytes, V expected) {
-        // equal encodings are equal values; unequal ones may still be (a HashMap's order), so compare decoded
-        return Arrays.equals(current, expectedBytes) || Objects.deepEquals(decode(current), expected);
+    /** Sets or clears a key's deadline; returns the one it had. */
+    private Long setDeadline(String key, long expiresAt) {
+        Long old = expiresAt == 0 ? deadlines.remove(key) : deadlines.put(key, expiresAt);
+        if (old != null) {
+            byDeadline.remove(Map.entry(old, key));
+        }
+        if (expiresAt != 0) {
+            byDeadline.add(Map.entry(expiresAt, key));
+            node.schedule(expiresAt - node.time().currentTimeMillis(), this::expireNow);
+        }
+        return old;
+    }
+
+    /** Removes what is due now, so that watchers hear of an expiry when it happens. */
+    void expireNow() {
+        try {
+            if (!node.isClosed() && hasDueUnderReadLock()) {
+                write(() -> null);
+            }
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(LocalState.class).warn("{}: expiring entries failed: {}", what, e.toString());
+        }
+    }
+
+    /** Removes the entries whose deadline has passed; the caller holds the write lock. */
+    private void expireDue() {
+        long now = node.time().currentTimeMillis();
+        while (!byDeadline.isEmpty() && byDeadline.first().getKey() <= now) {
+            change(byDeadline.first().getValue(), null, 0);
+        }
+    }
+
+    private boolean hasDue() {
+        return !byDeadline.isEmpty() && byDeadline.first().getKey() <= node.time().currentTimeMillis();
     }
 
     private byte[] snapshotBytes() {
@@ -192,6 +281,7 @@ final class LocalState<V> implements SharedState<V> {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 out.writeUTF(e.getKey());
                 Records.writeBytes(out, e.getValue());
+                out.writeLong(deadlines.getOrDefault(e.getKey(), 0L));
             }
         });
     }
@@ -201,8 +291,12 @@ final class LocalState<V> implements SharedState<V> {
             DataInputStream in = Records.read(state, FORMAT, what);
             int n = in.readInt();
             entries.clear();
+            deadlines.clear();
+            byDeadline.clear();
             for (int i = 0; i < n; i++) {
-                entries.put(in.readUTF(), Records.readBytes(in));
+                String key = in.readUTF();
+                entries.put(key, Records.readBytes(in));
+                setDeadline(key, in.readLong());
             }
         } catch (IOException e) {
             throw Records.corrupt(what + " snapshot", e);
@@ -215,8 +309,18 @@ final class LocalState<V> implements SharedState<V> {
             int op = in.readByte();
             String key = in.readUTF();
             switch (op) {
-                case OP_PUT -> entries.put(key, Records.readBytes(in));
-                case OP_REMOVE -> entries.remove(key);
+                case OP_PUT -> {
+                    entries.put(key, Records.readBytes(in));
+                    setDeadline(key, 0);
+                }
+                case OP_PUT_UNTIL -> {
+                    entries.put(key, Records.readBytes(in));
+                    setDeadline(key, in.readLong());
+                }
+                case OP_REMOVE -> {
+                    entries.remove(key);
+                    setDeadline(key, 0);
+                }
                 default -> throw new IOException("unknown operation id " + op);
             }
         } catch (IOException e) {
@@ -244,6 +348,9 @@ final class LocalState<V> implements SharedState<V> {
 
     private <R> R read(java.util.function.Supplier<R> body) {
         node.ensureOpen();
+        if (hasDueUnderReadLock()) {
+            write(() -> null); // expire what is due first, so that no read sees an expired entry
+        }
         lock.readLock().lock();
         try {
             return body.get();
@@ -257,9 +364,20 @@ final class LocalState<V> implements SharedState<V> {
         lock.writeLock().lock();
         try {
             node.ensureOpen();
+            expireDue();
             return body.get();
         } finally {
             lock.writeLock().unlock();
+            feed.deliverPending();
+        }
+    }
+
+    private boolean hasDueUnderReadLock() {
+        lock.readLock().lock();
+        try {
+            return hasDue();
+        } finally {
+            lock.readLock().unlock();
         }
     }
 }

@@ -59,6 +59,13 @@ public final class LocalUnidist implements Unidist {
     private final Map<String, LocalState<?>> states = new ConcurrentHashMap<>();
     private final Map<String, QueueCore> queues = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Runs time-driven work (entry expiry) whose listeners must hear of it on time. */
+    private final java.util.concurrent.ScheduledExecutorService timers =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "unidist-timers");
+                t.setDaemon(true);
+                return t;
+            });
 
     private LocalUnidist(String nodeName, Path dataDir, TimeSource time) {
         this.nodeName = nodeName;
@@ -194,6 +201,7 @@ public final class LocalUnidist implements Unidist {
         }
         closed = true;
         timeWakeups.close();
+        timers.shutdownNow();
         List<RuntimeException> failures = new ArrayList<>();
         semaphores.values().forEach(LocalSemaphore::closeNode);
         counters.values().forEach(c -> closeQuietly(c::closeStore, failures));
@@ -247,6 +255,20 @@ public final class LocalUnidist implements Unidist {
     private void wakeWaiters() {
         semaphores.values().forEach(LocalSemaphore::wakeAll);
         queues.values().forEach(QueueCore::wakeAll);
+        timers.execute(() -> states.values().forEach(LocalState::expireNow));
+    }
+
+    /** Runs {@code task} after {@code delayMillis} of real time, unless the node closed. */
+    void schedule(long delayMillis, Runnable task) {
+        try {
+            timers.schedule(() -> {
+                if (!closed) {
+                    task.run();
+                }
+            }, Math.max(0, delayMillis), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed meanwhile
+        }
     }
 
     private long nextGeneration() {

@@ -132,6 +132,39 @@ public abstract class StateContract extends ContractBase {
     }
 
     @Test
+    void anEntryWithATimeToLiveExpires() {
+        SharedState<String> s = node().state(uniqueName("bucket"), String.class);
+        s.put("session", "token", java.time.Duration.ofMillis(300));
+        s.put("forever", "x");
+        assertEquals(Optional.of("token"), peer().state(s.name(), String.class).get("session"));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> s.get("session").isEmpty());
+        assertEquals(Set.of("forever"), s.keys());
+        assertThrows(IllegalArgumentException.class, () -> s.put("k", "v", java.time.Duration.ZERO));
+    }
+
+    @Test
+    void aWatcherSeesEveryChangeInOrderUntilItStops() {
+        SharedState<String> s = node().state(uniqueName("bucket"), String.class);
+        s.put("before", "not seen");
+        List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        io.unidist.Subscription sub = peer().state(s.name(), String.class)
+                .watch((key, value) -> seen.add(key + "=" + value.orElse("-")));
+        s.put("a", "1");
+        s.put("a", "2");
+        s.remove("a");
+        peer().state(s.name(), String.class).put("b", "3");
+        s.put("c", "4", java.time.Duration.ofMillis(200));
+        List<String> expected = List.of("a=1", "a=2", "a=-", "b=3", "c=4", "c=-");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> seen.size() >= expected.size());
+        assertEquals(expected, new ArrayList<>(seen));
+        sub.close();
+        s.put("after", "5");
+        org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(500)).atMost(java.time.Duration.ofSeconds(2))
+                .until(() -> seen.size() == expected.size());
+    }
+
+    @Test
     void concurrentPutIfAbsentHasOneWinnerPerKey() throws Exception {
         SharedState<String> s = node().state(uniqueName("bucket"), String.class);
         int threads = 4;

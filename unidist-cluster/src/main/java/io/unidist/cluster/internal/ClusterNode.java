@@ -49,6 +49,10 @@ public final class ClusterNode implements Unidist {
     private final RaftServer server;
     private final Map<String, ClusterLock> locks = new ConcurrentHashMap<>();
     private final Map<String, ClusterCounter> counters = new ConcurrentHashMap<>();
+    private final Map<String, ClusterState<?>> states = new ConcurrentHashMap<>();
+    private final Map<String, ClusterQueue<?>> queues = new ConcurrentHashMap<>();
+    private final Map<Long, DeliveryHandler> deliveries = new ConcurrentHashMap<>();
+    private final Watches watches;
     private volatile boolean closed;
 
     private ClusterNode(ClusterConfig config, JChannel main, RaftServer server, Duration leaseTimeout) {
@@ -59,6 +63,7 @@ public final class ClusterNode implements Unidist {
         this.client = new ClusterClient(self, main, config.voters());
         this.session = new Session(this);
         this.leases = new Leases(this, leaseTimeout);
+        this.watches = new Watches(this);
     }
 
     /** Joins the cluster; see {@link io.unidist.cluster.UnidistCluster#join}. */
@@ -149,6 +154,26 @@ public final class ClusterNode implements Unidist {
                 case Wire.RESPONSE -> client.responded(in);
                 case Wire.GRANTED -> leases.grantArrived(in.readLong(), in.readUTF(), in.readLong(), in.readLong(),
                         in.readLong());
+                case Wire.DELIVERED -> {
+                    long sessionId = in.readLong();
+                    long seq = in.readLong();
+                    in.readUTF();
+                    in.readBoolean();
+                    long id = in.readLong();
+                    int attempt = in.readInt();
+                    byte[] payload = Wire.readBytes(in);
+                    DeliveryHandler handler = deliveries.get(seq);
+                    if (handler != null && sessionId == session.currentId()) {
+                        handler.delivered(id, attempt, payload);
+                    }
+                }
+                case Wire.CHANGED -> {
+                    String bucket = in.readUTF();
+                    long version = in.readLong();
+                    String key = in.readUTF();
+                    byte[] value = in.readBoolean() ? Wire.readBytes(in) : null;
+                    watches.pushed(bucket, version, key, value);
+                }
                 default -> throw new IOException("unknown message type " + type);
             }
         } catch (Exception e) {
@@ -291,22 +316,98 @@ public final class ClusterNode implements Unidist {
 
     @Override
     public <V> SharedState<V> state(String bucket, Class<V> valueType) {
-        throw new UnsupportedOperationException("clustered state buckets are not available yet");
+        return state(bucket, valueType, Persistence.archive());
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>In a cluster every bucket is kept in the Raft log and its snapshots (whatever
+     * {@code persistence} says, except that {@link Persistence#none()} is refused): it survives
+     * a restart of the whole cluster.
+     */
     @Override
+    @SuppressWarnings("unchecked")
     public <V> SharedState<V> state(String bucket, Class<V> valueType, Persistence persistence) {
-        throw new UnsupportedOperationException("clustered state buckets are not available yet");
+        Names.check(bucket, "bucket");
+        Objects.requireNonNull(valueType, "valueType");
+        refuseNone(persistence, "bucket '" + bucket + "'");
+        io.unidist.internal.serial.ValueCodec.checkStorableType(valueType, "bucket '" + bucket + "'");
+        ensureOpen();
+        ClusterState<?> state = states.computeIfAbsent(bucket, n -> new ClusterState<>(this, n, valueType));
+        if (state.valueType() != valueType) {
+            throw new IllegalArgumentException("bucket '" + bucket + "' holds " + state.valueType().getName()
+                    + " values, cannot open it for " + valueType.getName());
+        }
+        return (SharedState<V>) state;
     }
 
     @Override
     public <T> MessageQueue<T> queue(String name, Class<T> messageType) {
-        throw new UnsupportedOperationException("clustered queues are not available yet");
+        return queue(name, messageType, null);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>In a cluster every queue is kept in the Raft log and its snapshots; its options are
+     * fixed by the first node that opens it, and a node that opens it with others gets
+     * {@link IllegalArgumentException}. Opening a queue needs a majority (its options are
+     * checked there).
+     */
     @Override
+    @SuppressWarnings("unchecked")
     public <T> MessageQueue<T> queue(String name, Class<T> messageType, QueueOptions options) {
-        throw new UnsupportedOperationException("clustered queues are not available yet");
+        Names.check(name, "queue");
+        Objects.requireNonNull(messageType, "messageType");
+        io.unidist.internal.serial.ValueCodec.checkStorableType(messageType, "queue '" + name + "'");
+        boolean dead = name.endsWith(".dead");
+        String base = dead ? name.substring(0, name.length() - ".dead".length()) : name;
+        if (dead && (base.isEmpty() || base.endsWith(".dead"))) {
+            throw new IllegalArgumentException("queue '" + name + "': a dead-letter queue has no dead-letter queue of its own");
+        }
+        QueueOptions wanted = options == null ? QueueOptions.defaults() : options;
+        refuseNone(wanted.persistence(), "queue '" + name + "'");
+        ensureOpen();
+        ClusterQueue<?> queue = queues.computeIfAbsent(name, n -> {
+            ClusterQueue<T> q = new ClusterQueue<>(this, base, dead, messageType, wanted);
+            q.declare(options != null);
+            return q;
+        });
+        if (queue.messageType() != messageType) {
+            throw new IllegalArgumentException("queue '" + name + "' holds " + queue.messageType().getName()
+                    + " messages, cannot open it for " + messageType.getName());
+        }
+        if (options != null && !queue.options().equals(options)) {
+            throw new IllegalArgumentException("queue '" + name + "' is open with " + queue.options()
+                    + ", cannot open it with " + options);
+        }
+        return (MessageQueue<T>) queue;
+    }
+
+    private static void refuseNone(Persistence persistence, String what) {
+        Objects.requireNonNull(persistence, "persistence");
+        if (persistence.mode() == Persistence.Mode.NONE) {
+            throw new IllegalArgumentException(what + ": a clustered primitive is always kept in the Raft log;"
+                    + " persistence none is not available");
+        }
+    }
+
+    /** What a poll waiting for a push does with the delivery. */
+    interface DeliveryHandler {
+        void delivered(long id, int attempt, byte[] payload);
+    }
+
+    void expectDelivery(long seq, DeliveryHandler handler) {
+        deliveries.put(seq, handler);
+    }
+
+    void forgetDelivery(long seq) {
+        deliveries.remove(seq);
+    }
+
+    Watches watches() {
+        return watches;
     }
 
     /** Whether this node is the Raft leader now (for tests and status). */
@@ -342,6 +443,7 @@ public final class ClusterNode implements Unidist {
         }
         closed = true;
         leases.close();
+        watches.close();
         closeQuietly(server, main);
         log.info("{}: left cluster '{}'", self, config.clusterName());
     }
@@ -350,6 +452,7 @@ public final class ClusterNode implements Unidist {
     void crashForTest() {
         closed = true;
         leases.close();
+        watches.close();
         closeQuietly(server, main);
     }
 

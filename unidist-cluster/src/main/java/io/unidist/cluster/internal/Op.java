@@ -18,7 +18,27 @@ enum Op {
     LOCK_ACQUIRE(20, false),
     LOCK_RELEASE(21, false),
     LOCK_CANCEL(22, false),
-    LOCK_HOLDERS(23, true);
+    LOCK_HOLDERS(23, true),
+
+    TICK(5, false),
+
+    STATE_GET(30, true),
+    STATE_PUT(31, false),
+    STATE_PUT_IF_ABSENT(32, false),
+    STATE_REPLACE(33, false),
+    STATE_REMOVE(34, false),
+    STATE_KEYS(35, true),
+    STATE_SNAPSHOT(36, true),
+    STATE_CHANGES(37, true),
+    STATE_WATCH(38, false),
+
+    QUEUE_DECLARE(40, false),
+    QUEUE_OFFER(41, false),
+    QUEUE_POLL(42, false),
+    QUEUE_CANCEL(43, false),
+    QUEUE_ACK(44, false),
+    QUEUE_NACK(45, false),
+    QUEUE_SIZE(46, true);
 
     final short id;
     final boolean read;

@@ -47,6 +47,7 @@ final class RaftServer implements AutoCloseable {
     private volatile View mainView;
     /** The expiry in flight, so that a slow commit is not submitted again every second. */
     private volatile CompletableFuture<byte[]> expiring = CompletableFuture.completedFuture(null);
+    private volatile CompletableFuture<byte[]> ticking = CompletableFuture.completedFuture(null);
 
     RaftServer(String self, String clusterName, JChannel raftChannel, JChannel main) {
         this.self = self;
@@ -59,7 +60,22 @@ final class RaftServer implements AutoCloseable {
         }
         this.sm = new UnidistStateMachine(self);
         raft.stateMachine(sm);
-        sm.events(this::announceGrant);
+        sm.events(new UnidistStateMachine.Events() {
+            @Override
+            public void granted(String address, long session, LockTable.Holder holder) {
+                push(address, a -> Wire.granted(a, session, holder));
+            }
+
+            @Override
+            public void delivered(String address, QueueTable.Delivery delivery) {
+                push(address, a -> Wire.delivered(a, delivery));
+            }
+
+            @Override
+            public void changed(String address, StateTable.Change change) {
+                push(address, a -> Wire.changed(a, change));
+            }
+        });
         this.replies = Executors.newSingleThreadExecutor(daemon("unidist-replies-" + self));
         this.reconciler = Executors.newSingleThreadScheduledExecutor(daemon("unidist-sessions-" + self));
         raft.addRoleListener(this::roleChanged);
@@ -69,6 +85,7 @@ final class RaftServer implements AutoCloseable {
         raftChannel.connect(clusterName + ".raft");
         reconciler.scheduleWithFixedDelay(this::expireAbsentSessions, 1, 1, TimeUnit.SECONDS);
         reconciler.scheduleWithFixedDelay(this::resendToLaggingFollowers, 500, 500, TimeUnit.MILLISECONDS);
+        reconciler.scheduleWithFixedDelay(this::tickIfDue, 50, 50, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -205,7 +222,8 @@ final class RaftServer implements AutoCloseable {
         }
     }
 
-    private void announceGrant(String address, long session, LockTable.Holder holder) {
+    /** Only the leader tells clients; every replica applies the same entries. */
+    private void push(String address, java.util.function.Function<Address, Message> message) {
         if (!raft.isLeader()) {
             return;
         }
@@ -215,9 +233,34 @@ final class RaftServer implements AutoCloseable {
         }
         for (Address a : view.getMembers()) {
             if (Wire.addressKey(a).equals(address)) {
-                send(Wire.granted(a, session, holder));
+                send(message.apply(a));
                 return;
             }
+        }
+    }
+
+    /**
+     * Commits a tick when a delay, visibility timeout or time-to-live is due by the leader's
+     * clock: the state machine moves time only with entries, and a tick is the entry that
+     * says "it is now this late" to every replica at once.
+     */
+    private void tickIfDue() {
+        try {
+            if (!raft.isLeader() || !ticking.isDone()) {
+                return;
+            }
+            long now = System.currentTimeMillis();
+            if (sm.nextDeadline() > now) {
+                return;
+            }
+            ByteArrayDataOutputStream cmd = Cmd.start(Op.TICK, 0, 0, 0);
+            ByteArrayDataOutputStream entry = new ByteArrayDataOutputStream(cmd.position() + 9);
+            entry.writeByte(Cmd.ENTRY_FORMAT);
+            entry.writeLong(now);
+            entry.write(cmd.buffer(), 0, cmd.position());
+            ticking = raft.setAsync(entry.buffer(), 0, entry.position(), null);
+        } catch (Exception e) {
+            log.debug("{}: tick not submitted: {}", self, e.toString());
         }
     }
 

@@ -26,6 +26,8 @@ final class SessionTable {
         final long openedAt;
         long lowWatermark;
         final TreeMap<Long, byte[]> answers = new TreeMap<>();
+        /** The state buckets this session's node watches. */
+        final java.util.TreeSet<String> watches = new java.util.TreeSet<>();
 
         Session(long id, String node, String address, long openedAt) {
             this.id = id;
@@ -82,6 +84,10 @@ final class SessionTable {
             out.writeUTF(s.address);
             out.writeLong(s.openedAt);
             out.writeLong(s.lowWatermark);
+            out.writeInt(s.watches.size());
+            for (String w : s.watches) {
+                out.writeUTF(w);
+            }
             out.writeInt(s.answers.size());
             for (Map.Entry<Long, byte[]> a : s.answers.entrySet()) {
                 out.writeLong(a.getKey());
@@ -97,6 +103,10 @@ final class SessionTable {
         for (int i = 0; i < n; i++) {
             Session s = open(in.readLong(), in.readUTF(), in.readUTF(), in.readLong());
             s.lowWatermark = in.readLong();
+            int watches = in.readInt();
+            for (int w = 0; w < watches; w++) {
+                s.watches.add(in.readUTF());
+            }
             int answers = in.readInt();
             for (int a = 0; a < answers; a++) {
                 long seq = in.readLong();

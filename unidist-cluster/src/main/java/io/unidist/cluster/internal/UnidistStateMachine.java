@@ -39,7 +39,18 @@ public final class UnidistStateMachine implements StateMachine {
     public interface Events {
         /** A waiter got a lease through another node's release or expiry. */
         void granted(String address, long session, LockTable.Holder holder);
+
+        /** A waiting poll got a message. */
+        default void delivered(String address, QueueTable.Delivery delivery) {
+        }
+
+        /** A watched bucket changed. */
+        default void changed(String address, StateTable.Change change) {
+        }
     }
+
+    /** The largest value or message a client may store, so that one entry cannot swamp the log. */
+    public static final int MAX_VALUE_BYTES = 1024 * 1024;
 
     private final String self;
     private volatile Events events = (address, session, holder) -> { };
@@ -49,6 +60,8 @@ public final class UnidistStateMachine implements StateMachine {
     private final SessionTable sessions = new SessionTable();
     private final CounterTable counters = new CounterTable();
     private final LockTable locks = new LockTable();
+    private final StateTable state = new StateTable();
+    private final QueueTable queues = new QueueTable();
 
     /** A state machine whose log lines start with {@code self}. */
     public UnidistStateMachine(String self) {
@@ -91,6 +104,11 @@ public final class UnidistStateMachine implements StateMachine {
         if (cmd.op == Op.EXPIRE_SESSIONS) {
             return expireSessions(cmd);
         }
+        if (cmd.op == Op.TICK) {
+            announceChanges(state.expire(time));
+            announceDeliveries(queues.tick(time));
+            return Reply.okEmpty();
+        }
         SessionTable.Session session = sessions.get(cmd.session);
         if (session == null) {
             return Reply.status(Reply.SESSION_EXPIRED);
@@ -106,6 +124,8 @@ public final class UnidistStateMachine implements StateMachine {
         byte[] answer;
         boolean remember = true;
         List<LockTable.Holder> granted = new ArrayList<>();
+        List<QueueTable.Delivery> delivered = new ArrayList<>();
+        List<StateTable.Change> changes = new ArrayList<>();
         try {
             switch (cmd.op) {
                 case CLOSE_SESSION -> {
@@ -143,6 +163,94 @@ public final class UnidistStateMachine implements StateMachine {
                         session.remember(acquireSeq, acquired(LockTable.CANCELLED, null)); // a late retry must not queue again
                     }
                 }
+                case STATE_PUT -> {
+                    String bucket = cmd.body.readUTF();
+                    String key = cmd.body.readUTF();
+                    byte[] value = readValue(cmd);
+                    changes.add(state.put(bucket, key, value, cmd.body.readLong(), time));
+                    answer = Reply.okEmpty();
+                }
+                case STATE_PUT_IF_ABSENT -> {
+                    String bucket = cmd.body.readUTF();
+                    String key = cmd.body.readUTF();
+                    byte[] value = readValue(cmd);
+                    long ttl = cmd.body.readLong();
+                    boolean absent = state.get(bucket, key) == null;
+                    if (absent) {
+                        changes.add(state.put(bucket, key, value, ttl, time));
+                    }
+                    answer = okBoolean(absent);
+                }
+                case STATE_REPLACE -> {
+                    String bucket = cmd.body.readUTF();
+                    String key = cmd.body.readUTF();
+                    byte[] expected = readValue(cmd);
+                    byte[] value = readValue(cmd);
+                    long ttl = cmd.body.readLong();
+                    boolean matches = state.matches(bucket, key, expected);
+                    if (matches) {
+                        changes.add(state.put(bucket, key, value, ttl, time));
+                    }
+                    answer = okBoolean(matches);
+                }
+                case STATE_REMOVE -> {
+                    StateTable.Change c = state.remove(cmd.body.readUTF(), cmd.body.readUTF());
+                    if (c != null) {
+                        changes.add(c);
+                    }
+                    answer = okBoolean(c != null);
+                }
+                case STATE_WATCH -> {
+                    String bucket = cmd.body.readUTF();
+                    if (cmd.body.readBoolean()) {
+                        session.watches.add(bucket);
+                    } else {
+                        session.watches.remove(bucket);
+                    }
+                    answer = okLong(state.version(bucket));
+                }
+                case QUEUE_DECLARE -> {
+                    String name = cmd.body.readUTF();
+                    boolean explicit = cmd.body.readBoolean();
+                    QueueTable.Options o = queues.declare(name, new QueueTable.Options(cmd.body.readLong(),
+                            cmd.body.readInt(), cmd.body.readLong()), explicit);
+                    ByteArrayDataOutputStream out = Reply.ok();
+                    out.writeLong(o.visibilityMillis());
+                    out.writeInt(o.maxAttempts());
+                    out.writeLong(o.capacity());
+                    answer = Reply.bytes(out);
+                }
+                case QUEUE_OFFER -> {
+                    String name = cmd.body.readUTF();
+                    boolean dead = cmd.body.readBoolean();
+                    byte[] payload = readValue(cmd);
+                    QueueTable.Delivery d = queues.offer(name, dead, payload, cmd.body.readLong(), time);
+                    if (d != null) {
+                        delivered.add(d);
+                    }
+                    answer = Reply.okEmpty();
+                }
+                case QUEUE_POLL -> {
+                    Object r = queues.poll(cmd.body.readUTF(), cmd.body.readBoolean(), session.id, cmd.seq,
+                            cmd.body.readBoolean(), time);
+                    answer = polled(r);
+                    remember = !(r instanceof Byte b && b == QueueTable.WAITING); // a waiter's retry must see a later delivery
+                }
+                case QUEUE_CANCEL -> {
+                    String name = cmd.body.readUTF();
+                    boolean dead = cmd.body.readBoolean();
+                    long pollSeq = cmd.body.readLong();
+                    Object r = queues.cancel(name, dead, session.id, pollSeq);
+                    answer = polled(r);
+                    session.remember(pollSeq, answer); // a late retry of the poll must not wait again
+                }
+                case QUEUE_ACK -> answer = okBoolean(queues.ack(cmd.body.readUTF(), cmd.body.readBoolean(),
+                        cmd.body.readLong(), cmd.body.readInt()));
+                case QUEUE_NACK -> {
+                    delivered.addAll(queues.nack(cmd.body.readUTF(), cmd.body.readBoolean(), cmd.body.readLong(),
+                            cmd.body.readInt(), time));
+                    answer = Reply.okEmpty();
+                }
                 default -> throw new IOException("command " + cmd.op + " is not a write");
             }
         } catch (IllegalArgumentException e) {
@@ -156,7 +264,57 @@ public final class UnidistStateMachine implements StateMachine {
             session.remember(cmd.seq, answer);
         }
         announce(granted);
+        announceDeliveries(delivered);
+        announceChanges(changes);
         return answer;
+    }
+
+    private static byte[] readValue(Cmd cmd) throws IOException {
+        int n = cmd.body.readInt();
+        if (n < 0 || n > MAX_VALUE_BYTES || n > cmd.body.limit() - cmd.body.position()) {
+            throw new IllegalArgumentException("a value of " + n + " bytes is over the limit of " + MAX_VALUE_BYTES
+                    + " bytes or the command");
+        }
+        byte[] value = new byte[n];
+        cmd.body.readFully(value);
+        return value;
+    }
+
+    private static byte[] polled(Object r) {
+        ByteArrayDataOutputStream out = Reply.ok();
+        if (r instanceof QueueTable.Delivery d) {
+            out.writeByte(QueueTable.DELIVERED);
+            out.writeLong(d.id());
+            out.writeInt(d.attempt());
+            out.writeInt(d.payload().length);
+            out.write(d.payload());
+        } else {
+            out.writeByte((Byte) r);
+        }
+        return Reply.bytes(out);
+    }
+
+    private void announceDeliveries(List<QueueTable.Delivery> deliveries) {
+        for (QueueTable.Delivery d : deliveries) {
+            SessionTable.Session s = sessions.get(d.session());
+            if (s != null) {
+                s.remember(d.seq(), polled(d));
+                events.delivered(s.address, d);
+            }
+        }
+    }
+
+    private void announceChanges(List<StateTable.Change> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        for (SessionTable.Session s : sessions.all()) {
+            for (StateTable.Change c : changes) {
+                if (s.watches.contains(c.bucket())) {
+                    events.changed(s.address, c);
+                }
+            }
+        }
     }
 
     private byte[] openSession(Cmd cmd) throws IOException {
@@ -183,6 +341,7 @@ public final class UnidistStateMachine implements StateMachine {
     private void expire(long sessionId, List<LockTable.Holder> granted) {
         if (sessions.remove(sessionId) != null) {
             locks.expire(sessionId, this::nextToken, time, granted);
+            announceDeliveries(queues.expire(sessionId, time));
         }
     }
 
@@ -214,9 +373,77 @@ public final class UnidistStateMachine implements StateMachine {
                 }
                 return Reply.bytes(out);
             }
+            case STATE_GET: {
+                StateTable.Entry e = state.get(cmd.body.readUTF(), cmd.body.readUTF());
+                ByteArrayDataOutputStream out = Reply.ok();
+                out.writeBoolean(e != null);
+                if (e != null) {
+                    out.writeInt(e.value().length);
+                    out.write(e.value());
+                }
+                return Reply.bytes(out);
+            }
+            case STATE_KEYS: {
+                java.util.TreeMap<String, StateTable.Entry> entries = state.entries(cmd.body.readUTF());
+                ByteArrayDataOutputStream out = Reply.ok();
+                out.writeInt(entries.size());
+                for (String k : entries.keySet()) {
+                    out.writeUTF(k);
+                }
+                return Reply.bytes(out);
+            }
+            case STATE_SNAPSHOT: {
+                String bucket = cmd.body.readUTF();
+                return snapshotReply(bucket);
+            }
+            case STATE_CHANGES: {
+                String bucket = cmd.body.readUTF();
+                List<StateTable.Change> since = state.changesSince(bucket, cmd.body.readLong());
+                if (since == null) {
+                    return snapshotReply(bucket); // too far behind: the whole bucket, marked as such
+                }
+                ByteArrayDataOutputStream out = Reply.ok();
+                out.writeBoolean(false);
+                out.writeInt(since.size());
+                for (StateTable.Change c : since) {
+                    writeChange(out, c);
+                }
+                return Reply.bytes(out);
+            }
+            case QUEUE_SIZE:
+                return okLong(queues.size(cmd.body.readUTF(), cmd.body.readBoolean()));
             default:
                 throw new IOException("command " + cmd.op + " is not a read");
         }
+    }
+
+    private byte[] snapshotReply(String bucket) {
+        java.util.TreeMap<String, StateTable.Entry> entries = state.entries(bucket);
+        ByteArrayDataOutputStream out = Reply.ok();
+        out.writeBoolean(true);
+        out.writeLong(state.version(bucket));
+        out.writeInt(entries.size());
+        for (java.util.Map.Entry<String, StateTable.Entry> e : entries.entrySet()) {
+            out.writeUTF(e.getKey());
+            out.writeInt(e.getValue().value().length);
+            out.write(e.getValue().value());
+        }
+        return Reply.bytes(out);
+    }
+
+    static void writeChange(ByteArrayDataOutputStream out, StateTable.Change c) {
+        out.writeLong(c.version());
+        out.writeUTF(c.key());
+        out.writeBoolean(c.value() != null);
+        if (c.value() != null) {
+            out.writeInt(c.value().length);
+            out.write(c.value());
+        }
+    }
+
+    /** The earliest time at which a tick would change something (TTL, delay, visibility), or Long.MAX_VALUE. */
+    synchronized long nextDeadline() {
+        return Math.min(state.nextDeadline(), queues.nextDeadline());
     }
 
     private long nextToken() {
@@ -267,6 +494,8 @@ public final class UnidistStateMachine implements StateMachine {
         sessions.read(in);
         counters.read(in);
         locks.read(in);
+        state.read(in);
+        queues.read(in);
     }
 
     @Override
@@ -278,5 +507,7 @@ public final class UnidistStateMachine implements StateMachine {
         sessions.write(out);
         counters.write(out);
         locks.write(out);
+        state.write(out);
+        queues.write(out);
     }
 }

@@ -21,6 +21,8 @@ final class Wire {
     static final byte REQUEST = 1;
     static final byte RESPONSE = 2;
     static final byte GRANTED = 3;
+    static final byte DELIVERED = 4;
+    static final byte CHANGED = 5;
 
     static final byte ANSWER = 0;
     static final byte NOT_LEADER = 1;
@@ -86,6 +88,26 @@ final class Wire {
         out.writeLong(h.seq());
         out.writeLong(h.token());
         out.writeLong(h.since());
+        return message(to, out);
+    }
+
+    static Message delivered(Address to, QueueTable.Delivery d) {
+        ByteArrayDataOutputStream out = start(DELIVERED, d.payload().length + 64);
+        out.writeLong(d.session());
+        out.writeLong(d.seq());
+        out.writeUTF(d.queue());
+        out.writeBoolean(d.dead());
+        out.writeLong(d.id());
+        out.writeInt(d.attempt());
+        out.writeInt(d.payload().length);
+        out.write(d.payload());
+        return message(to, out);
+    }
+
+    static Message changed(Address to, StateTable.Change c) {
+        ByteArrayDataOutputStream out = start(CHANGED, (c.value() == null ? 0 : c.value().length) + 64);
+        out.writeUTF(c.bucket());
+        UnidistStateMachine.writeChange(out, c);
         return message(to, out);
     }
 

@@ -180,10 +180,15 @@ public final class ValueCodec {
         }
         out.writeByte(REGISTERED);
         try {
-            Registry.withKryo(kryo -> {
-                kryo.writeClassAndObject(out, value);
-                return null;
+            // length-prefixed, so that a reader without the class (a voter) can still skip and compare it
+            byte[] encoded = Registry.withKryo(kryo -> {
+                try (Output inner = new Output(64, -1)) {
+                    kryo.writeClassAndObject(inner, value);
+                    return inner.toBytes();
+                }
             });
+            out.writeVarInt(encoded.length, true);
+            out.writeBytes(encoded);
         } catch (IllegalArgumentException | KryoException e) {
             throw new IllegalArgumentException("cannot encode " + type.getName() + ": " + e.getMessage()
                     + " (every class it holds must be registered with Serializers.register(...))", e);
@@ -206,9 +211,88 @@ public final class ValueCodec {
             case LIST -> readInto(in, new ArrayList<>(), depth);
             case SET -> readInto(in, new LinkedHashSet<>(), depth);
             case MAP -> readMap(in, depth);
-            case REGISTERED -> Registry.withKryo(kryo -> kryo.readClassAndObject(in));
+            case REGISTERED -> readRegistered(in);
             default -> throw new UnidistException("unknown value tag " + tag);
         };
+    }
+
+    private static Object readRegistered(Input in) {
+        byte[] encoded = in.readBytes(checkedLength(in, 1));
+        return Registry.withKryo(kryo -> {
+            try (Input inner = new Input(encoded)) {
+                Object value = kryo.readClassAndObject(inner);
+                if (inner.position() != encoded.length) {
+                    throw new UnidistException((encoded.length - inner.position()) + " bytes after a registered value");
+                }
+                return value;
+            }
+        });
+    }
+
+    /**
+     * Whether two encodings hold equal values, judged without the registered classes (so that a
+     * node that does not have them, such as a voter, can judge): lists by order, sets and maps
+     * by content whatever their order, byte arrays by content, registered values by their bytes.
+     * Equal encodings are always equal values.
+     */
+    public static boolean sameValue(byte[] a, byte[] b) {
+        if (java.util.Arrays.equals(a, b)) {
+            return true;
+        }
+        try {
+            return java.util.Objects.equals(structure(a), structure(b));
+        } catch (RuntimeException malformed) {
+            return false;
+        }
+    }
+
+    private static Object structure(byte[] bytes) {
+        try (Input in = new Input(bytes)) {
+            if (in.readByte() != FORMAT_VERSION) {
+                throw new UnidistException("unknown value format version");
+            }
+            return readStructure(in, 0);
+        }
+    }
+
+    /** Like {@link #read}, with byte arrays and registered values as comparable ByteBuffers. */
+    private static Object readStructure(Input in, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw new UnidistException("value nests deeper than " + MAX_DEPTH + " levels");
+        }
+        byte tag = in.readByte();
+        switch (tag) {
+            case BYTES:
+            case REGISTERED:
+                return java.nio.ByteBuffer.wrap(in.readBytes(checkedLength(in, 1)));
+            case LIST: {
+                int n = checkedLength(in, 1);
+                List<Object> list = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    list.add(readStructure(in, depth + 1));
+                }
+                return list;
+            }
+            case SET: {
+                int n = checkedLength(in, 1);
+                Set<Object> set = new java.util.HashSet<>();
+                for (int i = 0; i < n; i++) {
+                    set.add(readStructure(in, depth + 1));
+                }
+                return set;
+            }
+            case MAP: {
+                int n = checkedLength(in, 2);
+                Map<Object, Object> map = new java.util.HashMap<>();
+                for (int i = 0; i < n; i++) {
+                    map.put(readStructure(in, depth + 1), readStructure(in, depth + 1));
+                }
+                return map;
+            }
+            default:
+                in.setPosition(in.position() - 1);
+                return read(in, depth);
+        }
     }
 
     private static <C extends Collection<Object>> C readInto(Input in, C into, int depth) {
