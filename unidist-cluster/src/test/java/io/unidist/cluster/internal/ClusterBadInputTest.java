@@ -60,6 +60,28 @@ class ClusterBadInputTest {
     }
 
     @Test
+    void oversizedValuesAndCallsOnAClosedNodeAreClearErrorsAndLoseNothing() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir, 1, 1)) {
+            ClusterNode n1 = cluster.node("n1");
+            io.unidist.MessageQueue<byte[]> q = n1.queue("big", byte[].class);
+            q.offer(new byte[100]);
+            IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class,
+                    () -> q.offer(new byte[UnidistStateMachine.MAX_VALUE_BYTES + 1]));
+            assertTrue(tooBig.getMessage().contains("queue 'big'") && tooBig.getMessage().contains("limit"),
+                    tooBig.getMessage());
+            io.unidist.SharedState<byte[]> s = n1.state("big", byte[].class);
+            s.put("small", new byte[10]);
+            assertThrows(IllegalArgumentException.class, () -> s.put("huge", new byte[UnidistStateMachine.MAX_VALUE_BYTES + 1]));
+            assertEquals(1, q.size());
+            assertEquals(java.util.Set.of("small"), s.keys());
+            n1.close();
+            IllegalStateException closed = assertThrows(IllegalStateException.class, () -> q.poll(Duration.ofSeconds(1)));
+            assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+            assertEquals(1, cluster.node("v1").queue("big", byte[].class).size(), "nothing stored was lost");
+        }
+    }
+
+    @Test
     void garbageOnTheMainChannelIsDroppedAndTheNodeKeepsWorking() throws Exception {
         try (TestCluster cluster = TestCluster.start(dir, 3, 1)) {
             String leader = cluster.awaitLeader();

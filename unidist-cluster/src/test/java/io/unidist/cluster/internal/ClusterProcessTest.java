@@ -64,27 +64,86 @@ class ClusterProcessTest {
         assertTrue(all.size() > 200);
     }
 
+    @Test
+    void killNineOfEveryProcessAndARestartLoseNothingThatReturned() throws Exception {
+        int base = freeBasePort();
+        String cluster = "all-" + ProcessHandle.current().pid() + "-" + base;
+        List<String> voters = List.of("p1", "p2", "p3");
+        java.util.Set<String> offered = ConcurrentHashMap.newKeySet();
+        java.util.Set<String> written = ConcurrentHashMap.newKeySet();
+        for (String v : voters) {
+            start(cluster, v, String.join(",", voters), base, "work", line -> {
+                if (line.startsWith("Q ")) {
+                    offered.add(line.substring(2));
+                } else if (line.startsWith("S ")) {
+                    written.add(line.substring(2));
+                }
+            });
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> offered.size() >= 150 && written.size() >= 150);
+        for (Process p : children.values()) {
+            p.destroyForcibly(); // SIGKILL, all at once
+        }
+        for (Process p : children.values()) {
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        children.clear();
+        java.util.Set<String> offeredBeforeKill = java.util.Set.copyOf(offered);
+        java.util.Set<String> writtenBeforeKill = java.util.Set.copyOf(written);
+        for (String v : voters) {
+            start(cluster, v, String.join(",", voters), base, "idle", line -> { });
+        }
+        io.unidist.cluster.ClusterConfig me = io.unidist.cluster.ClusterConfig.builder().clusterName(cluster)
+                .nodeName("checker").voters(voters.toArray(String[]::new)).jgroupsConfig("unidist-local.xml")
+                .property("unidist.bind_port", Integer.toString(base))
+                .property("unidist.initial_hosts", "127.0.0.1[" + base + "]")
+                .operationTimeout(Duration.ofSeconds(30)).build();
+        try (io.unidist.Unidist checker = io.unidist.cluster.UnidistCluster.join(me)) {
+            java.util.Map<String, String> state = checker.state("s", String.class).snapshot();
+            for (String id : writtenBeforeKill) {
+                assertTrue(state.containsKey(id), "state write " + id + " returned but is gone");
+            }
+            io.unidist.MessageQueue<String> q = checker.queue("q", String.class);
+            java.util.Set<String> found = new java.util.HashSet<>();
+            java.util.Optional<io.unidist.Delivery<String>> d;
+            while ((d = q.poll(Duration.ZERO)).isPresent()) {
+                assertTrue(found.add(d.get().message()), "message " + d.get().message() + " is in the queue twice");
+                d.get().ack();
+            }
+            for (String id : offeredBeforeKill) {
+                assertTrue(found.contains(id), "offer " + id + " returned but the message is gone");
+            }
+        }
+    }
+
     private int count(String node) {
         return countByNode.computeIfAbsent(node, n -> new AtomicInteger()).get();
     }
 
     private void start(String cluster, String node, String voters, int base) throws IOException {
+        AtomicInteger counter = countByNode.computeIfAbsent(node, n -> new AtomicInteger());
+        start(cluster, node, voters, base, "counter", line -> {
+            if (line.startsWith("C ")) {
+                values.add(Long.parseLong(line.substring(2)));
+                counter.incrementAndGet();
+            }
+        });
+    }
+
+    private void start(String cluster, String node, String voters, int base, String mode,
+            java.util.function.Consumer<String> lines) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-Djava.net.preferIPv4Stack=true",
                 "-cp", System.getProperty("java.class.path"), ClusterChild.class.getName(),
-                cluster, node, voters, dir.resolve(node).toString(), Integer.toString(base));
-        pb.redirectError(dir.resolve(node + ".err").toFile());
+                cluster, node, voters, dir.resolve(node).toString(), Integer.toString(base), mode);
+        pb.redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(node + ".err").toFile()));
         Process p = pb.start();
         children.put(node, p);
-        AtomicInteger counter = countByNode.computeIfAbsent(node, n -> new AtomicInteger());
         Thread reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
-                    if (line.startsWith("C ")) {
-                        values.add(Long.parseLong(line.substring(2)));
-                        counter.incrementAndGet();
-                    }
+                    lines.accept(line);
                 }
             } catch (IOException | NumberFormatException e) {
                 // the child was killed mid-line
