@@ -1,0 +1,122 @@
+package io.unidist.cluster.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.jgroups.util.ByteArrayDataInputStream;
+import org.jgroups.util.ByteArrayDataOutputStream;
+
+/**
+ * Measures what a large backlog costs the replicated state machine: heap per queued message,
+ * the time to write a snapshot (as jgroups-raft does: the whole state into one byte array on
+ * its own thread, then to a file), and the time to restore it on restart.
+ *
+ * <p>Run (after {@code mvn -B -q install -DskipTests}):
+ * <pre>
+ * mvn -B -q -pl unidist-cluster dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+ * java -Xmx4g -cp unidist-cluster/target/test-classes:unidist-cluster/target/classes:$(cat unidist-cluster/target/cp.txt) \
+ *     io.unidist.cluster.internal.SnapshotCost 1000000 100
+ * </pre>
+ */
+public final class SnapshotCost {
+    private SnapshotCost() {
+    }
+
+    /** Arguments: message count (default 1,000,000), payload bytes (default 100). */
+    public static void main(String[] args) throws Exception {
+        int count = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        int size = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+        long heapBefore = usedHeap();
+        UnidistStateMachine sm = new UnidistStateMachine("bench");
+        long session = openSession(sm);
+        apply(sm, Cmd.start(Op.QUEUE_DECLARE, session, 1, 1), out -> {
+            out.writeUTF("q");
+            out.writeBoolean(true);
+            out.writeLong(30_000);
+            out.writeInt(5);
+            out.writeLong(Long.MAX_VALUE);
+        });
+        byte[] payload = new byte[size];
+        long t0 = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            long seq = i + 2;
+            apply(sm, Cmd.start(Op.QUEUE_OFFER, session, seq, seq), out -> {
+                out.writeUTF("q");
+                out.writeBoolean(false);
+                out.writeInt(payload.length);
+                out.write(payload);
+                out.writeLong(0);
+            });
+        }
+        long applyNanos = System.nanoTime() - t0;
+        long heapAfter = usedHeap();
+        long t1 = System.nanoTime();
+        ByteArrayDataOutputStream snapshot = new ByteArrayDataOutputStream(1024 * 1024, true);
+        sm.writeContentTo(snapshot);
+        long writeNanos = System.nanoTime() - t1;
+        Path file = Files.createTempFile("unidist-snapshot", ".bin");
+        long t2 = System.nanoTime();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(snapshot.buffer(), 0, snapshot.position()));
+            ch.force(false);
+        }
+        long fileNanos = System.nanoTime() - t2;
+        long t3 = System.nanoTime();
+        UnidistStateMachine restored = new UnidistStateMachine("restored");
+        restored.readContentFrom(new ByteArrayDataInputStream(Files.readAllBytes(file)));
+        long readNanos = System.nanoTime() - t3;
+        Files.delete(file);
+        System.out.printf("messages                 %,d of %d bytes%n", count, size);
+        System.out.printf("apply (no Raft)          %,d ms (%,.0f offers/s)%n", applyNanos / 1_000_000,
+                count / (applyNanos / 1e9));
+        System.out.printf("heap per message         %,d bytes%n", (heapAfter - heapBefore) / count);
+        System.out.printf("snapshot size            %,d bytes%n", snapshot.position());
+        System.out.printf("snapshot to byte array   %,d ms (the state machine is locked meanwhile)%n", writeNanos / 1_000_000);
+        System.out.printf("snapshot to file + fsync %,d ms%n", fileNanos / 1_000_000);
+        System.out.printf("restore from file        %,d ms%n", readNanos / 1_000_000);
+        System.out.printf("restored queue size      %,d%n", size(restored));
+    }
+
+    private static long size(UnidistStateMachine sm) throws IOException {
+        byte[] e = entry(Cmd.start(Op.QUEUE_SIZE, 0, 0, 0), out -> {
+            out.writeUTF("q");
+            out.writeBoolean(false);
+        });
+        return Reply.open(sm.apply(e, 0, e.length, true), "size").readLong();
+    }
+
+    private static long openSession(UnidistStateMachine sm) throws IOException {
+        byte[] e = entry(Cmd.start(Op.OPEN_SESSION, 0, 0, 0), out -> {
+            out.writeUTF("bench");
+            out.writeUTF("bench-address");
+        });
+        return Reply.open(sm.apply(e, 0, e.length, true), "open").readLong();
+    }
+
+    private static void apply(UnidistStateMachine sm, ByteArrayDataOutputStream cmd,
+            java.util.function.Consumer<ByteArrayDataOutputStream> body) {
+        byte[] e = entry(cmd, body);
+        Reply.open(sm.apply(e, 0, e.length, true), "apply");
+    }
+
+    private static byte[] entry(ByteArrayDataOutputStream cmd, java.util.function.Consumer<ByteArrayDataOutputStream> body) {
+        body.accept(cmd);
+        ByteArrayDataOutputStream e = new ByteArrayDataOutputStream(cmd.position() + 9);
+        e.writeByte(Cmd.ENTRY_FORMAT);
+        e.writeLong(1_000);
+        e.write(cmd.buffer(), 0, cmd.position());
+        return Reply.bytes(e);
+    }
+
+    private static long usedHeap() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(100); // let the collector finish before reading the heap (a measurement, not a test)
+        }
+        Runtime rt = Runtime.getRuntime();
+        return rt.totalMemory() - rt.freeMemory();
+    }
+}
