@@ -82,6 +82,11 @@ final class ClusterClient {
         return n;
     }
 
+    private String missingVoters() {
+        List<String> missing = voters.stream().filter(v -> !byName.containsKey(v)).toList();
+        return missing.isEmpty() ? "" : ", not seen: " + String.join(", ", missing);
+    }
+
     String leaderHint() {
         return leaderHint;
     }
@@ -101,7 +106,8 @@ final class ClusterClient {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 throw new ClusterUnavailableException(what + ": no quorum answered within " + timeout
-                        + " (" + lastProblem + "; voters in view: " + votersInView() + " of " + voters.size() + ")");
+                        + " (" + lastProblem + "; voters in view: " + votersInView() + " of " + voters.size()
+                        + missingVoters() + ")");
             }
             String target = leaderHint != null ? leaderHint : nextVoter();
             Address to = addressOf(target);
