@@ -108,17 +108,8 @@ public final class LocalUnidist implements Unidist {
 
     @Override
     public SharedLock semaphore(String name, int permits) {
-        Names.check(name, "lock");
-        if (permits < 1) {
-            throw new IllegalArgumentException("lock '" + name + "': permits must be at least 1, got " + permits);
-        }
         ensureOpen();
-        LocalSemaphore semaphore = semaphores.computeIfAbsent(name, n -> new LocalSemaphore(this, n, permits));
-        if (semaphore.permits() != permits) {
-            throw new IllegalArgumentException("lock '" + name + "' has " + semaphore.permits()
-                    + " permit(s), cannot open it with " + permits);
-        }
-        return semaphore;
+        return Opening.semaphore(semaphores, name, permits, n -> new LocalSemaphore(this, n, permits));
     }
 
     @Override
@@ -153,10 +144,7 @@ public final class LocalUnidist implements Unidist {
         ValueCodec.checkStorableType(valueType, "bucket '" + bucket + "'");
         ensureOpen();
         LocalState<?> state = states.computeIfAbsent(bucket, n -> new LocalState<>(this, n, valueType, persistence));
-        if (state.valueType() != valueType) {
-            throw new IllegalArgumentException("bucket '" + bucket + "' holds " + state.valueType().getName()
-                    + " values, cannot open it for " + valueType.getName());
-        }
+        Opening.sameType("bucket '" + bucket + "'", state.valueType(), valueType, "values");
         if (!state.persistence().equals(persistence)) {
             throw new IllegalArgumentException("bucket '" + bucket + "' is open with " + state.persistence()
                     + ", cannot open it with " + persistence);
@@ -171,21 +159,15 @@ public final class LocalUnidist implements Unidist {
 
     @Override
     public <T> MessageQueue<T> queue(String name, Class<T> messageType, QueueOptions options) {
-        Names.check(name, "queue");
+        Opening.QueueName parsed = Opening.QueueName.parse(name);
         Objects.requireNonNull(messageType, "messageType");
         ValueCodec.checkStorableType(messageType, "queue '" + name + "'");
-        boolean dead = name.endsWith(QueueCore.DEAD_SUFFIX);
-        String coreName = dead ? name.substring(0, name.length() - QueueCore.DEAD_SUFFIX.length()) : name;
-        if (dead && (coreName.isEmpty() || coreName.endsWith(QueueCore.DEAD_SUFFIX))) {
-            throw new IllegalArgumentException("queue '" + name + "': a dead-letter queue has no dead-letter queue of its own");
-        }
+        boolean dead = parsed.dead();
+        String coreName = parsed.base();
         ensureOpen();
         QueueOptions wanted = options == null ? QueueOptions.defaults() : options;
         QueueCore core = queues.computeIfAbsent(coreName, n -> new QueueCore(this, n, messageType, wanted));
-        if (core.messageType() != messageType) {
-            throw new IllegalArgumentException("queue '" + name + "' holds " + core.messageType().getName()
-                    + " messages, cannot open it for " + messageType.getName());
-        }
+        Opening.sameType("queue '" + name + "'", core.messageType(), messageType, "messages");
         if (options != null && !core.options().equals(options)) {
             throw new IllegalArgumentException("queue '" + coreName + "' is open with " + core.options()
                     + ", cannot open it with " + options

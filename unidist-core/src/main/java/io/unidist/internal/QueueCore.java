@@ -39,7 +39,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * every delivered message is deliverable again anyway, as its consumer is gone.
  */
 final class QueueCore {
-    static final String DEAD_SUFFIX = ".dead";
+    static final String DEAD_SUFFIX = Opening.DEAD_SUFFIX;
 
     private static final int FORMAT = 1;
     private static final int OP_OFFER = 1;

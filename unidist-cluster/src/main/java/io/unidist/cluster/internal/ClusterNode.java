@@ -11,6 +11,7 @@ import io.unidist.Unidist;
 import io.unidist.UnidistException;
 import io.unidist.cluster.ClusterConfig;
 import io.unidist.internal.Names;
+import io.unidist.internal.Opening;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -284,17 +285,8 @@ public final class ClusterNode implements Unidist {
 
     @Override
     public SharedLock semaphore(String name, int permits) {
-        Names.check(name, "lock");
-        if (permits < 1) {
-            throw new IllegalArgumentException("lock '" + name + "': permits must be at least 1, got " + permits);
-        }
         ensureOpen();
-        ClusterLock lock = locks.computeIfAbsent(name, n -> new ClusterLock(this, n, permits));
-        if (lock.permits() != permits) {
-            throw new IllegalArgumentException("lock '" + name + "' has " + lock.permits()
-                    + " permit(s), cannot open it with " + permits);
-        }
-        return lock;
+        return Opening.semaphore(locks, name, permits, n -> new ClusterLock(this, n, permits));
     }
 
     @Override
@@ -335,10 +327,7 @@ public final class ClusterNode implements Unidist {
         io.unidist.internal.serial.ValueCodec.checkStorableType(valueType, "bucket '" + bucket + "'");
         ensureOpen();
         ClusterState<?> state = states.computeIfAbsent(bucket, n -> new ClusterState<>(this, n, valueType));
-        if (state.valueType() != valueType) {
-            throw new IllegalArgumentException("bucket '" + bucket + "' holds " + state.valueType().getName()
-                    + " values, cannot open it for " + valueType.getName());
-        }
+        Opening.sameType("bucket '" + bucket + "'", state.valueType(), valueType, "values");
         return (SharedState<V>) state;
     }
 
@@ -358,14 +347,11 @@ public final class ClusterNode implements Unidist {
     @Override
     @SuppressWarnings("unchecked")
     public <T> MessageQueue<T> queue(String name, Class<T> messageType, QueueOptions options) {
-        Names.check(name, "queue");
+        Opening.QueueName parsed = Opening.QueueName.parse(name);
         Objects.requireNonNull(messageType, "messageType");
         io.unidist.internal.serial.ValueCodec.checkStorableType(messageType, "queue '" + name + "'");
-        boolean dead = name.endsWith(".dead");
-        String base = dead ? name.substring(0, name.length() - ".dead".length()) : name;
-        if (dead && (base.isEmpty() || base.endsWith(".dead"))) {
-            throw new IllegalArgumentException("queue '" + name + "': a dead-letter queue has no dead-letter queue of its own");
-        }
+        boolean dead = parsed.dead();
+        String base = parsed.base();
         QueueOptions wanted = options == null ? QueueOptions.defaults() : options;
         refuseNone(wanted.persistence(), "queue '" + name + "'");
         ensureOpen();
@@ -374,10 +360,7 @@ public final class ClusterNode implements Unidist {
             q.declare(options != null);
             return q;
         });
-        if (queue.messageType() != messageType) {
-            throw new IllegalArgumentException("queue '" + name + "' holds " + queue.messageType().getName()
-                    + " messages, cannot open it for " + messageType.getName());
-        }
+        Opening.sameType("queue '" + name + "'", queue.messageType(), messageType, "messages");
         if (options != null && !queue.options().equals(options)) {
             throw new IllegalArgumentException("queue '" + name + "' is open with " + queue.options()
                     + ", cannot open it with " + options);
