@@ -83,6 +83,10 @@ final class ClusterLock implements SharedLock {
                 }
                 long[] granted = awaitGrant(grant, Math.min(deadline - System.nanoTime(), RECHECK_NANOS));
                 if (granted != null) {
+                    // the push proves the grant, not that a majority still hears this node: ask before handing it out
+                    if (!node.leases().ping()) {
+                        break;
+                    }
                     return lease(answer.session(), seq, granted[0], granted[1]);
                 }
                 if (deadline - System.nanoTime() <= 0) {
@@ -183,6 +187,7 @@ final class ClusterLock implements SharedLock {
         private final long token;
         private final Instant since;
         private final LostCallbacks lostCallbacks = new LostCallbacks();
+        private final long grantedAt = System.nanoTime();
         private volatile boolean closed;
         private volatile boolean lost;
 
@@ -194,6 +199,10 @@ final class ClusterLock implements SharedLock {
 
         long session() {
             return session;
+        }
+
+        long grantedAt() {
+            return grantedAt;
         }
 
         @Override

@@ -109,11 +109,13 @@ final class Leases implements AutoCloseable {
 
     private void tick() {
         try {
+            long started = System.nanoTime();
             if (!held.isEmpty()) {
                 ping();
             }
             for (ClusterLock.Lease lease : held) {
-                if (!isConfirmed(lease.session())) {
+                // a lease granted while this tick ran was confirmed by its own grant; judge it next time
+                if (lease.grantedAt() - started < 0 && !isConfirmed(lease.session())) {
                     lease.lose("no majority confirmed this node's session for " + timeout());
                 }
             }
@@ -123,22 +125,24 @@ final class Leases implements AutoCloseable {
         }
     }
 
-    private void ping() {
+    /** Asks a majority to confirm this node's session now; returns whether it did. */
+    boolean ping() {
         long session = node.session().currentId();
         if (session == 0) {
-            return;
+            return false;
         }
         long sent = System.nanoTime();
         try {
             long alive = node.read(Op.PING, session, out -> { }, timeout(), "lease keep-alive").readLong();
             if (alive == session) {
                 confirmed(session, sent);
-            } else {
-                node.session().expired(session);
+                return true;
             }
+            node.session().expired(session);
         } catch (java.io.IOException | RuntimeException e) {
             log.debug("{}: keep-alive failed: {}", node.self(), e.toString());
         }
+        return false;
     }
 
     private void retryReleases() {
