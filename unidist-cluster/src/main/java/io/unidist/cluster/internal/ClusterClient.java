@@ -43,7 +43,10 @@ final class ClusterClient {
     private final String self;
     private final JChannel main;
     private final List<String> voters;
-    private final Map<Long, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
+    /** A request in flight and the voter it went to. */
+    private record Pending(CompletableFuture<Response> future, Address to) { }
+
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final AtomicInteger rotation = new AtomicInteger();
     private volatile Map<String, Address> byName = Map.of();
@@ -64,6 +67,12 @@ final class ClusterClient {
             }
         }
         byName = names;
+        // a request to a voter that left will never be answered: retry it now, not after the attempt timeout
+        for (Pending p : pending.values()) {
+            if (!view.containsMember(p.to)) {
+                p.future.complete(new Response(Wire.UNAVAILABLE, null, "left the view"));
+            }
+        }
     }
 
     /** The main-channel address of a node, if it is in the view. */
@@ -119,7 +128,7 @@ final class ClusterClient {
             }
             long id = requestIds.incrementAndGet();
             CompletableFuture<Response> future = new CompletableFuture<>();
-            pending.put(id, future);
+            pending.put(id, new Pending(future, to));
             try {
                 main.send(Wire.request(to, id, read, command));
                 sends++;
@@ -168,9 +177,9 @@ final class ClusterClient {
             case Wire.NOT_LEADER, Wire.UNAVAILABLE -> new Response(kind, null, in.readUTF());
             default -> throw new IOException("unknown response kind " + kind);
         };
-        CompletableFuture<Response> future = pending.get(id);
-        if (future != null) {
-            future.complete(r);
+        Pending p = pending.get(id);
+        if (p != null) {
+            p.future.complete(r);
         } else {
             log.trace("{}: late response to request {}", self, id);
         }

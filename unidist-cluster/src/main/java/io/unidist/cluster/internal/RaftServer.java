@@ -48,6 +48,8 @@ final class RaftServer implements AutoCloseable {
     /** The expiry in flight, so that a slow commit is not submitted again every second. */
     private volatile CompletableFuture<byte[]> expiring = CompletableFuture.completedFuture(null);
     private volatile CompletableFuture<byte[]> ticking = CompletableFuture.completedFuture(null);
+    /** The commit index at the previous check of the followers. */
+    private long commitAtLastCheck = Long.MAX_VALUE;
 
     RaftServer(String self, String clusterName, JChannel raftChannel, JChannel main) {
         this.self = self;
@@ -97,7 +99,21 @@ final class RaftServer implements AutoCloseable {
      */
     private void resendToLaggingFollowers() {
         try {
-            if (raft.isLeader()) {
+            if (!raft.isLeader() || raft.commitTable() == null) {
+                commitAtLastCheck = Long.MAX_VALUE;
+                return;
+            }
+            // only for a follower that has not even reached what was committed half a second ago:
+            // the flush runs off RAFT's thread, so it is kept to the case RAFT would leave stuck
+            boolean stuck = false;
+            for (Address member : raft.commitTable().keys()) {
+                org.jgroups.raft.util.CommitTable.Entry e = raft.commitTable().get(member);
+                if (e != null && e.matchIndex() < commitAtLastCheck) {
+                    stuck = true;
+                }
+            }
+            commitAtLastCheck = raft.commitIndex();
+            if (stuck) {
                 raft.flushCommitTable();
             }
         } catch (RuntimeException e) {

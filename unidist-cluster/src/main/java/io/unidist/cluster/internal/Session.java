@@ -1,8 +1,6 @@
 package io.unidist.cluster.internal;
 
 import java.time.Duration;
-import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.atomic.AtomicLong;
 import org.jgroups.util.ByteArrayDataInputStream;
 import org.jgroups.util.ByteArrayDataOutputStream;
 import org.slf4j.Logger;
@@ -19,8 +17,15 @@ final class Session {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
 
     private final ClusterNode node;
-    private final AtomicLong seqs = new AtomicLong();
-    private final ConcurrentSkipListSet<Long> inFlight = new ConcurrentSkipListSet<>();
+    /**
+     * Guards taking a seq together with marking it in flight: a seq taken but not yet marked
+     * would let another thread send a low watermark above it, and the state machine would
+     * then refuse it as a finished request. Not {@code this}, which {@link #id} holds while it
+     * waits for the cluster.
+     */
+    private final Object seqLock = new Object();
+    private long seqs;
+    private final java.util.TreeSet<Long> inFlight = new java.util.TreeSet<>();
     private volatile long id;
 
     Session(ClusterNode node) {
@@ -28,18 +33,23 @@ final class Session {
     }
 
     long nextSeq() {
-        long seq = seqs.incrementAndGet();
-        inFlight.add(seq);
-        return seq;
+        synchronized (seqLock) {
+            long seq = ++seqs;
+            inFlight.add(seq);
+            return seq;
+        }
     }
 
     void done(long seq) {
-        inFlight.remove(seq);
+        synchronized (seqLock) {
+            inFlight.remove(seq);
+        }
     }
 
     long lowWatermark() {
-        Long first = inFlight.isEmpty() ? null : inFlight.first();
-        return first != null ? first : seqs.get() + 1;
+        synchronized (seqLock) {
+            return inFlight.isEmpty() ? seqs + 1 : inFlight.first();
+        }
     }
 
     /** The current session's id, or 0 when none is open. */

@@ -1,0 +1,331 @@
+package io.unidist.bench.cluster;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.FileStore;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The cluster benchmark: three voters on 127.0.0.1 in three JVMs plus this process as a non-voter; counter
+ * increments and lock acquire+release per second with p50/p99/p99.9 latency, with 1 and 16 client threads, from a
+ * voter and from the non-voter, with the Raft log's fsync on and off; beside them, in the same clusters,
+ * jgroups-raft's own {@code CounterService} on the same stack and settings, and the floors (a loopback round trip,
+ * a forced append), so that every figure also appears as a ratio; and the time from a leader's kill -9 to the next
+ * successful increment.
+ *
+ * <p>Run (from the repository root; a full run takes about 6 minutes on 2 cores):
+ * <pre>
+ * mvn -B -q -pl unidist-benchmarks -am install -DskipTests
+ * java -cp unidist-benchmarks/target/benchmarks.jar io.unidist.bench.cluster.ClusterBench --out docs/bench-cluster
+ * </pre>
+ * Options: {@code --out DIR} (default {@code target/bench-cluster}), {@code --warmup 2s}, {@code --window 5s},
+ * {@code --cluster-warmup 24s} (every operation once, unmeasured, after a cluster starts),
+ * {@code --threads 1,16}, {@code --fsync on,off}, {@code --failover-rounds 3} (0 to skip), {@code --data-dir DIR}
+ * (default: a new temporary directory, deleted at the end unless {@code --keep-data}), {@code --jvm "-Xmx512m ..."}
+ * (options of the voters' JVMs). Logging: WARN and above to stderr ({@code -Dunidist.bench.log=INFO} for more; the
+ * voters' stderr goes to {@code <data dir>/<session>/logs/v*.log}).
+ *
+ * <p><b>How.</b> For each fsync setting a new cluster ({@link BenchCluster}: fresh name, free ports, fresh data
+ * directories): the voters are {@link VoterMain} processes that serve load commands over stdin/stdout; a load
+ * is N threads calling in a closed loop for the window after a warm-up ({@link ClosedLoop}). The cases are
+ * interleaved (CounterService, then unidist, for each thread count) so that drift in the machine's load hits both
+ * alike. Results go to {@code results.csv}, {@code results.md} and {@code failover.csv} in the output directory,
+ * and the Markdown to standard output; progress goes to stderr. All child processes die with the launcher
+ * (shutdown hook; a voter also exits when its stdin closes).
+ */
+public final class ClusterBench {
+    private Duration warmup = Duration.ofSeconds(2);
+    private Duration window = Duration.ofSeconds(5);
+    private Duration clusterWarmup = Duration.ofSeconds(24);
+    private List<Integer> threadCounts = List.of(1, 16);
+    private List<Boolean> fsyncs = List.of(true, false);
+    private int failoverRounds = 3;
+    private Path out = Path.of("target", "bench-cluster");
+    private Path dataDir;
+    private boolean keepData;
+    private List<String> jvmOptions = List.of("-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError");
+
+    private final List<Row> rows = new ArrayList<>();
+    private final List<BenchCluster.Failover> failovers = new ArrayList<>();
+
+    private ClusterBench() {
+    }
+
+    /**
+     * Runs the benchmark; see the class comment for the options.
+     *
+     * @param args the options
+     */
+    public static void main(String[] args) throws Exception {
+        if (System.getProperty("java.net.preferIPv4Stack") == null) {
+            System.setProperty("java.net.preferIPv4Stack", "true"); // before any networking starts
+        }
+        ClusterBench bench = new ClusterBench();
+        try {
+            bench.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.err.println("usage: ClusterBench [--out DIR] [--warmup 2s] [--window 5s] [--cluster-warmup 24s]"
+                    + " [--threads 1,16]"
+                    + " [--fsync on,off] [--failover-rounds 3] [--data-dir DIR] [--keep-data] [--jvm \"OPTIONS\"]");
+            System.exit(2);
+        }
+        int status = 0;
+        try {
+            bench.run();
+        } catch (Exception e) {
+            e.printStackTrace();
+            status = 1;
+        } finally {
+            VoterProcess.Children.killAll();
+        }
+        System.exit(status);
+    }
+
+    private void parse(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--keep-data")) {
+                keepData = true;
+                continue;
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + a + " needs a value");
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--out" -> out = Path.of(v);
+                case "--warmup" -> warmup = duration(v);
+                case "--window" -> window = duration(v);
+                case "--cluster-warmup" -> clusterWarmup = duration(v);
+                case "--threads" -> threadCounts = Arrays.stream(v.split(",")).map(String::trim).map(Integer::valueOf)
+                        .toList();
+                case "--fsync" -> fsyncs = Arrays.stream(v.split(",")).map(String::trim).map(VoterMain::parseFsync)
+                        .toList();
+                case "--failover-rounds" -> failoverRounds = Integer.parseInt(v);
+                case "--data-dir" -> dataDir = Path.of(v);
+                case "--jvm" -> jvmOptions = Arrays.stream(v.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        if (window.isZero() || window.isNegative()) {
+            throw new IllegalArgumentException("--window must be positive, got " + window);
+        }
+    }
+
+    /** "5s", "500ms", "1m", or a number of seconds. */
+    static Duration duration(String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            }
+            if (t.endsWith("s")) {
+                return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+            }
+            if (t.endsWith("m")) {
+                return Duration.ofSeconds(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60));
+            }
+            return Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a duration: '" + s + "' (use 5s, 500ms or 1m)", e);
+        }
+    }
+
+    private void run() throws Exception {
+        Instant started = Instant.now();
+        Path data = dataDir != null ? Files.createDirectories(dataDir) : Files.createTempDirectory("unidist-bench-");
+        List<String> environment = environment(data);
+        environment.forEach(e -> progress(e));
+        Thread cleanup = new Thread(() -> {
+            VoterProcess.Children.killAll();
+            if (!keepData) {
+                deleteTree(data);
+            }
+        }, "bench-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C or kill: the children first, then their files
+        try {
+            for (int s = 0; s < fsyncs.size(); s++) {
+                boolean fsync = fsyncs.get(s);
+                boolean measureFailover = failoverRounds > 0 && (fsync || !fsyncs.contains(true));
+                runCluster(s, fsync, data.resolve("cluster-" + s + (fsync ? "-fsync" : "-nofsync")), measureFailover);
+            }
+        } finally {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+            if (!keepData) {
+                deleteTree(data);
+            }
+        }
+        environment.add("Run took " + Duration.between(started, Instant.now()).truncatedTo(ChronoUnit.SECONDS)
+                .toString().substring(2).toLowerCase(Locale.ROOT) + ".");
+        Report report = new Report(rows, failovers, environment);
+        report.write(out);
+        System.out.print(report.markdown());
+        System.out.flush();
+        progress("results written to " + out.toAbsolutePath());
+    }
+
+    private void runCluster(int session, boolean fsync, Path dir, boolean measureFailover) throws Exception {
+        progress("cluster " + session + ": fsync " + (fsync ? "on" : "off") + ", starting 3 voters");
+        long t0 = System.nanoTime();
+        try (BenchCluster c = BenchCluster.start(fsync, dir, jvmOptions)) {
+            progress(String.format(Locale.ROOT, "cluster %s up in %.1f s (ports from %d)", c.clusterName(),
+                    (System.nanoTime() - t0) / 1e9, c.firstPort()));
+            BenchCluster.Status leaders = c.leaders();
+            VoterProcess follower = c.follower(leaders);
+            warmUpCluster(c, leaders, follower);
+            add(new Row(session, Row.Kind.FLOOR_ROUND_TRIP, "floor: TCP round trip 64 B", 1, Row.Role.NONE,
+                    "launcher ↔ v1", fsync, 0, c.roundTrips(warmup, window)));
+            add(new Row(session, Row.Kind.FLOOR_FSYNC, "floor: 64 B append + force", 1, Row.Role.NONE,
+                    follower.name(), true, 0, c.runOn(follower, "fsync", 1, warmup, window)));
+            for (int threads : threadCounts) {
+                leaders = c.leaders();
+                follower = c.follower(leaders);
+                VoterProcess csFollower = c.csFollower(leaders, follower);
+                add(csRow(c, session, csFollower, Row.Role.FOLLOWER, threads));
+                add(voterRow(c, session, "counter", follower, Row.Role.FOLLOWER, threads));
+                add(new Row(session, Row.Kind.UNIDIST, "counter incrementAndGet", threads, Row.Role.NON_VOTER, "client",
+                        fsync, 1, c.runOnClient("counter", threads, warmup, window)));
+                leaders = c.leaders();
+                add(csRow(c, session, c.voter(leaders.csLeader()), Row.Role.LEADER, threads));
+                add(voterRow(c, session, "counter", c.voter(leaders.leader()), Row.Role.LEADER, threads));
+            }
+            int most = threadCounts.stream().mapToInt(Integer::intValue).max().orElse(1);
+            List<Object[]> lockCases = new ArrayList<>();
+            lockCases.add(new Object[] {"lock", 1});
+            if (most > 1) {
+                lockCases.add(new Object[] {"semaphore", most});
+            }
+            for (Object[] lc : lockCases) {
+                String op = (String) lc[0];
+                int threads = (Integer) lc[1];
+                follower = c.follower(c.leaders());
+                add(voterRow(c, session, op, follower, Row.Role.FOLLOWER, threads));
+                add(new Row(session, Row.Kind.UNIDIST, label(op, threads), threads, Row.Role.NON_VOTER, "client", fsync,
+                        2, c.runOnClient(op, threads, warmup, window)));
+            }
+            if (measureFailover) {
+                for (int round = 1; round <= failoverRounds; round++) {
+                    progress("failover round " + round + ": killing the leader");
+                    BenchCluster.Failover f = c.failover(round, Duration.ofSeconds(1));
+                    progress(String.format(Locale.ROOT, "failover round %d: killed %s, new leader %s, kill -> next"
+                            + " increment %.0f ms, longest stall %.0f ms, %d failed calls (first: %s)", round, f.killed(),
+                            f.newLeader(), f.killToNextNanos() / 1e6, f.longestGapNanos() / 1e6, f.errors(),
+                            f.firstError()));
+                    failovers.add(f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs every code path of the cases once, unmeasured, so that the JIT has compiled all four JVMs before the
+     * first figure: without this, the first cases of a fresh cluster (in a trial, CounterService from a follower)
+     * ran 2-6 times slower than the same case repeated 40 s later, which skewed the ratios.
+     */
+    private void warmUpCluster(BenchCluster c, BenchCluster.Status leaders, VoterProcess follower) throws Exception {
+        if (clusterWarmup.isZero()) {
+            return;
+        }
+        int most = threadCounts.stream().mapToInt(Integer::intValue).max().orElse(1);
+        long started = System.nanoTime();
+        Duration each = clusterWarmup.dividedBy(6);
+        VoterProcess csFollower = c.csFollower(leaders, follower);
+        c.runOn(csFollower, "cs-counter", most, Duration.ZERO, each);
+        c.runOn(follower, "counter", most, Duration.ZERO, each);
+        c.runOnClient("counter", most, Duration.ZERO, each);
+        c.runOn(follower, most > 1 ? "semaphore" : "lock", most, Duration.ZERO, each);
+        c.runOnClient(most > 1 ? "semaphore" : "lock", most, Duration.ZERO, each);
+        c.runOn(c.voter(leaders.csLeader()), "cs-counter", most, Duration.ZERO, each.dividedBy(2));
+        c.runOn(c.voter(leaders.leader()), "counter", most, Duration.ZERO, each.dividedBy(2));
+        progress(String.format(Locale.ROOT, "cluster warmed up in %.1f s (every operation, %d threads, unmeasured)",
+                (System.nanoTime() - started) / 1e9, most));
+    }
+
+    private Row csRow(BenchCluster c, int session, VoterProcess p, Row.Role role, int threads) throws Exception {
+        return new Row(session, Row.Kind.COUNTER_SERVICE, "CounterService incrementAndGet", threads, role, p.name(),
+                c.fsync(), 1, c.runOn(p, "cs-counter", threads, warmup, window));
+    }
+
+    private Row voterRow(BenchCluster c, int session, String op, VoterProcess p, Row.Role role, int threads)
+            throws Exception {
+        int commits = op.equals("counter") ? 1 : 2;
+        return new Row(session, Row.Kind.UNIDIST, label(op, threads), threads, role, p.name(), c.fsync(), commits,
+                c.runOn(p, op, threads, warmup, window));
+    }
+
+    private static String label(String op, int threads) {
+        return switch (op) {
+            case "counter" -> "counter incrementAndGet";
+            case "lock" -> "lock acquire+release";
+            case "semaphore" -> "semaphore(" + threads + ") acquire+release";
+            default -> op;
+        };
+    }
+
+    private void add(Row r) {
+        rows.add(r);
+        Measurement m = r.m();
+        progress(String.format(Locale.ROOT, "%-34s %2d thr  %-24s fsync %-3s %,9.0f ops/s  p50 %,8.1f us  p99 %,9.1f us"
+                        + "  p99.9 %,9.1f us  errors %d%s", r.operation(), r.threads(), r.clientLabel(), r.fsyncLabel(),
+                m.opsPerSecond(), m.p50Nanos() / 1e3, m.p99Nanos() / 1e3, m.p999Nanos() / 1e3, m.errors(),
+                m.errors() > 0 ? " (first: " + m.firstError() + ")" : ""));
+    }
+
+    private List<String> environment(Path data) {
+        List<String> env = new ArrayList<>();
+        String fsType;
+        try {
+            FileStore store = Files.getFileStore(data);
+            fsType = store.type();
+        } catch (IOException e) {
+            fsType = "unknown";
+        }
+        env.add(String.format(Locale.ROOT, "Machine: %d cores, load average %.2f at start, %s %s, Java %s.",
+                Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), System.getProperty("os.name"),
+                System.getProperty("os.arch"), System.getProperty("java.version")));
+        env.add("Windows: " + window.toMillis() + " ms measured after " + warmup.toMillis() + " ms warm-up, closed loop,"
+                + " after " + clusterWarmup.toSeconds() + " s of every operation unmeasured in each new cluster;"
+                + " voters' JVM options " + String.join(" ", jvmOptions) + ".");
+        env.add("Data directories on a " + fsType + " file system" + (fsType.equals("tmpfs")
+                ? " (WARNING: tmpfs ignores fsync; use --data-dir on a disk)" : "") + "; started " + Instant.now()
+                .truncatedTo(ChronoUnit.SECONDS) + ".");
+        return env;
+    }
+
+    private static void progress(String line) {
+        System.err.println("[bench] " + line);
+    }
+
+    private static void deleteTree(Path root) {
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            progress("could not delete " + root + ": " + e);
+        }
+    }
+}
