@@ -110,7 +110,7 @@ final class ClusterClient {
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         int sends = 0;
-        String lastProblem = "no voter in this node's view";
+        String lastProblem = "the time ran out before a request could be sent";
         while (true) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {

@@ -41,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class ClusterNode implements Unidist {
     private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
 
+    private static final long MIN_ATTEMPT_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(500);
+
     private final ClusterConfig config;
     private final String self;
     private final JChannel main;
@@ -206,7 +208,9 @@ public final class ClusterNode implements Unidist {
             ByteArrayDataOutputStream cmd = Cmd.start(op, sessionId, seq, session.lowWatermark());
             body.accept(cmd);
             long sent = System.nanoTime();
-            ClusterClient.Result result = call(Reply.bytes(cmd), false, Duration.ofNanos(Math.max(1, deadline - sent)), what);
+            // opening a session may have used most of the time: the request itself still gets a fair try
+            long left = Math.max(deadline - sent, MIN_ATTEMPT_NANOS);
+            ClusterClient.Result result = call(Reply.bytes(cmd), false, Duration.ofNanos(left), what);
             try {
                 ByteArrayDataInputStream in = Reply.open(result.answer(), what);
                 leases.confirmed(sessionId, sent);
