@@ -203,6 +203,58 @@ final class BenchCluster implements AutoCloseable {
         return VoterMain.unidistLoad(client, operation, threads, warmup.toNanos(), window.toNanos());
     }
 
+    /**
+     * Puts a value of {@code bytes} bytes under each of the state loads' keys from this process (16 threads),
+     * so that every get of a state-get load finds one.
+     */
+    void fillState(int bytes) throws InterruptedException {
+        io.unidist.SharedState<byte[]> state = client.state(VoterMain.stateBucket(bytes), byte[].class);
+        runAll(VoterMain.STATE_KEYS, i -> state.put(VoterMain.key(i), VoterMain.payload(bytes)));
+    }
+
+    /**
+     * Offers messages of {@code bytes} bytes from this process (16 threads) until the queue of the loads with
+     * {@code threads} threads holds at least {@code target}; returns how many were offered.
+     */
+    long topUpQueue(int bytes, int threads, long target) throws InterruptedException {
+        io.unidist.MessageQueue<byte[]> queue = client.queue(VoterMain.queueName(bytes, threads), byte[].class);
+        long missing = target - queue.size();
+        if (missing <= 0) {
+            return 0;
+        }
+        byte[] message = VoterMain.payload(bytes);
+        runAll((int) missing, i -> queue.offer(message));
+        return missing;
+    }
+
+    /** Runs {@code task} for 0..n-1 on 16 threads; the first failure is rethrown. */
+    private static void runAll(int n, java.util.function.IntConsumer task) throws InterruptedException {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < 16; t++) {
+            Thread w = new Thread(() -> {
+                int i;
+                while (failure.get() == null && (i = next.getAndIncrement()) < n) {
+                    try {
+                        task.accept(i);
+                    } catch (RuntimeException e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }
+            }, "bench-fill-" + t);
+            w.setDaemon(true);
+            workers.add(w);
+            w.start();
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+    }
+
     /** Loopback round trips of 64 bytes from this process to an echo server in voter v1. */
     Measurement roundTrips(Duration warmup, Duration window) throws IOException, InterruptedException {
         if (echoPort == 0) {

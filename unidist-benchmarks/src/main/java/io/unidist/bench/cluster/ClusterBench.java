@@ -13,23 +13,31 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The cluster benchmark: three voters on 127.0.0.1 in three JVMs plus this process as a non-voter; counter
  * increments and lock acquire+release per second with p50/p99/p99.9 latency, with 1 and 16 client threads, from a
- * voter and from the non-voter, with the Raft log's fsync on and off; beside them, in the same clusters,
+ * voter and from the non-voter, with the Raft log's fsync on and off; state bucket put and get and queue offer and
+ * poll+ack with 100 B and 10 KiB byte[] payloads, from a follower and from the non-voter, beside the counter
+ * increment; beside them, in the same clusters,
  * jgroups-raft's own {@code CounterService} on the same stack and settings, and the floors (a loopback round trip,
  * a forced append), so that every figure also appears as a ratio; and the time from a leader's kill -9 to the next
  * successful increment.
  *
- * <p>Run (from the repository root; a full run takes about 6 minutes on 2 cores):
+ * <p>Run (from the repository root; a full run takes about 10 minutes on 2 cores):
  * <pre>
  * mvn -B -q -pl unidist-benchmarks -am install -DskipTests
  * java -cp unidist-benchmarks/target/benchmarks.jar io.unidist.bench.cluster.ClusterBench --out docs/bench-cluster
  * </pre>
- * Options: {@code --out DIR} (default {@code target/bench-cluster}), {@code --warmup 2s}, {@code --window 5s},
+ * Options: {@code --ops counter,lock,state,queue} (operation groups, default all; with state or queue but not
+ * counter, the counter increment rows from a follower and the non-voter still run, as their baseline; failover
+ * runs with counter only), {@code --data-warmup 1s} and {@code --data-window 3s} (the state and queue rows: shorter,
+ * to keep a whole run near 10 minutes on 2 cores), {@code --payloads 100,10240} (bytes, state and queue rows),
+ * {@code --out DIR} (default {@code target/bench-cluster}), {@code --warmup 2s}, {@code --window 5s},
  * {@code --cluster-warmup 24s} (every operation once, unmeasured, after a cluster starts),
  * {@code --threads 1,16}, {@code --fsync on,off}, {@code --failover-rounds 3} (0 to skip), {@code --data-dir DIR}
  * (default: a new temporary directory, deleted at the end unless {@code --keep-data}), {@code --jvm "-Xmx512m ..."}
@@ -54,7 +62,14 @@ public final class ClusterBench {
     private Path out = Path.of("target", "bench-cluster");
     private Path dataDir;
     private boolean keepData;
+    private Duration dataWarmup = Duration.ofSeconds(1);
+    private Duration dataWindow = Duration.ofSeconds(3);
+    private List<Integer> payloads = List.of(100, 10 * 1024);
+    private Set<String> ops = new LinkedHashSet<>(GROUPS);
     private List<String> jvmOptions = List.of("-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError");
+
+    /** The operation groups, in the order they run. */
+    static final List<String> GROUPS = List.of("counter", "lock", "state", "queue");
 
     private final List<Row> rows = new ArrayList<>();
     private final List<BenchCluster.Failover> failovers = new ArrayList<>();
@@ -77,7 +92,8 @@ public final class ClusterBench {
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.err.println("usage: ClusterBench [--out DIR] [--warmup 2s] [--window 5s] [--cluster-warmup 24s]"
-                    + " [--threads 1,16]"
+                    + " [--threads 1,16] [--ops counter,lock,state,queue] [--data-warmup 1s] [--data-window 3s]"
+                    + " [--payloads 100,10240]"
                     + " [--fsync on,off] [--failover-rounds 3] [--data-dir DIR] [--keep-data] [--jvm \"OPTIONS\"]");
             System.exit(2);
         }
@@ -113,14 +129,27 @@ public final class ClusterBench {
                         .toList();
                 case "--fsync" -> fsyncs = Arrays.stream(v.split(",")).map(String::trim).map(VoterMain::parseFsync)
                         .toList();
+                case "--ops" -> {
+                    ops = new LinkedHashSet<>();
+                    for (String g : v.split(",")) {
+                        if (!GROUPS.contains(g.trim())) {
+                            throw new IllegalArgumentException("unknown operation group '" + g + "' (use " + GROUPS + ")");
+                        }
+                        ops.add(g.trim());
+                    }
+                }
+                case "--data-warmup" -> dataWarmup = duration(v);
+                case "--data-window" -> dataWindow = duration(v);
+                case "--payloads" -> payloads = Arrays.stream(v.split(",")).map(String::trim).map(Integer::valueOf)
+                        .toList();
                 case "--failover-rounds" -> failoverRounds = Integer.parseInt(v);
                 case "--data-dir" -> dataDir = Path.of(v);
                 case "--jvm" -> jvmOptions = Arrays.stream(v.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        if (window.isZero() || window.isNegative()) {
-            throw new IllegalArgumentException("--window must be positive, got " + window);
+        if (window.isZero() || window.isNegative() || dataWindow.isZero() || dataWindow.isNegative()) {
+            throw new IllegalArgumentException("--window and --data-window must be positive");
         }
     }
 
@@ -158,7 +187,8 @@ public final class ClusterBench {
         try {
             for (int s = 0; s < fsyncs.size(); s++) {
                 boolean fsync = fsyncs.get(s);
-                boolean measureFailover = failoverRounds > 0 && (fsync || !fsyncs.contains(true));
+                boolean measureFailover = failoverRounds > 0 && ops.contains("counter")
+                        && (fsync || !fsyncs.contains(true));
                 runCluster(s, fsync, data.resolve("cluster-" + s + (fsync ? "-fsync" : "-nofsync")), measureFailover);
             }
         } finally {
@@ -189,7 +219,7 @@ public final class ClusterBench {
                     "launcher ↔ v1", fsync, 0, c.roundTrips(warmup, window)));
             add(new Row(session, Row.Kind.FLOOR_FSYNC, "floor: 64 B append + force", 1, Row.Role.NONE,
                     follower.name(), true, 0, c.runOn(follower, "fsync", 1, warmup, window)));
-            for (int threads : threadCounts) {
+            for (int threads : ops.contains("counter") ? threadCounts : List.<Integer>of()) {
                 leaders = c.leaders();
                 follower = c.follower(leaders);
                 VoterProcess csFollower = c.csFollower(leaders, follower);
@@ -201,10 +231,20 @@ public final class ClusterBench {
                 add(csRow(c, session, c.voter(leaders.csLeader()), Row.Role.LEADER, threads));
                 add(voterRow(c, session, "counter", c.voter(leaders.leader()), Row.Role.LEADER, threads));
             }
+            if (!ops.contains("counter") && (ops.contains("state") || ops.contains("queue"))) {
+                for (int threads : threadCounts) { // the baseline of the state and queue rows, without CounterService
+                    follower = c.follower(c.leaders());
+                    add(voterRow(c, session, "counter", follower, Row.Role.FOLLOWER, threads));
+                    add(new Row(session, Row.Kind.UNIDIST, "counter incrementAndGet", threads, Row.Role.NON_VOTER,
+                            "client", fsync, 1, c.runOnClient("counter", threads, warmup, window)));
+                }
+            }
             int most = threadCounts.stream().mapToInt(Integer::intValue).max().orElse(1);
             List<Object[]> lockCases = new ArrayList<>();
-            lockCases.add(new Object[] {"lock", 1});
-            if (most > 1) {
+            if (ops.contains("lock")) {
+                lockCases.add(new Object[] {"lock", 1});
+            }
+            if (most > 1 && ops.contains("lock")) {
                 lockCases.add(new Object[] {"semaphore", most});
             }
             for (Object[] lc : lockCases) {
@@ -214,6 +254,12 @@ public final class ClusterBench {
                 add(voterRow(c, session, op, follower, Row.Role.FOLLOWER, threads));
                 add(new Row(session, Row.Kind.UNIDIST, label(op, threads), threads, Row.Role.NON_VOTER, "client", fsync,
                         2, c.runOnClient(op, threads, warmup, window)));
+            }
+            if (ops.contains("state")) {
+                runState(c, session);
+            }
+            if (ops.contains("queue")) {
+                runQueue(c, session);
             }
             if (measureFailover) {
                 for (int round = 1; round <= failoverRounds; round++) {
@@ -229,6 +275,84 @@ public final class ClusterBench {
         }
     }
 
+    /** state-put rows, then (after one put of every key) state-get rows: per threads, payload, follower and non-voter. */
+    private void runState(BenchCluster c, int session) throws Exception {
+        for (String op : List.of("state-put", "state-get")) {
+            for (int threads : threadCounts) {
+                for (int bytes : payloads) {
+                    if (op.equals("state-get") && threads == threadCounts.get(0)) {
+                        long t0 = System.nanoTime();
+                        c.fillState(bytes);
+                        progress(String.format(Locale.ROOT, "filled %d keys with %d B in %.1f s", VoterMain.STATE_KEYS,
+                                bytes, (System.nanoTime() - t0) / 1e9));
+                    }
+                    dataRows(c, session, op, threads, bytes);
+                }
+            }
+        }
+    }
+
+    /** The most payload a queue is filled with before a poll+ack row: the queue is in every snapshot. */
+    static final long QUEUE_FILL_BYTES = 64L << 20;
+
+    /**
+     * Per threads and payload: queue-offer then queue-poll-ack, from a follower and then from the non-voter, on one
+     * queue per threads and payload. Before each poll-ack row the queue is topped up (from the launcher, unmeasured)
+     * to 1.5 × (warm-up + window) × the higher of the offer row's rate and half the counter increment's (a
+     * poll+ack is two small commits), at most {@value #QUEUE_FILL_BYTES} bytes of payload, so that it does not run
+     * dry within the window (a poll that gets nothing in 1 s counts as an error). No background offerer.
+     */
+    private void runQueue(BenchCluster c, int session) throws Exception {
+        long span = dataWarmup.plus(dataWindow).toNanos();
+        for (int threads : threadCounts) {
+            for (int bytes : payloads) {
+                for (Row.Role role : List.of(Row.Role.FOLLOWER, Row.Role.NON_VOTER)) {
+                    VoterProcess follower = c.follower(c.leaders());
+                    Row offer = dataRow(c, session, "queue-offer", threads, bytes, role, follower);
+                    add(offer);
+                    double counterRate = rows.stream().filter(r -> r.kind() == Row.Kind.UNIDIST
+                            && r.operation().equals(Report.COUNTER) && r.session() == session
+                            && r.threads() == threads && r.role() == role).mapToDouble(r -> r.m().opsPerSecond())
+                            .findFirst().orElse(0);
+                    double rate = Math.max(offer.m().opsPerSecond(), counterRate / 2);
+                    long target = Math.min(QUEUE_FILL_BYTES / bytes, (long) Math.ceil(rate * span / 1e9 * 1.5));
+                    long t0 = System.nanoTime();
+                    long added = c.topUpQueue(bytes, threads, target);
+                    progress(String.format(Locale.ROOT, "queue %s: topped up with %d to %d messages in %.1f s",
+                            VoterMain.queueName(bytes, threads), added, target, (System.nanoTime() - t0) / 1e9));
+                    add(dataRow(c, session, "queue-poll-ack", threads, bytes, role, follower));
+                }
+            }
+        }
+    }
+
+    private void dataRows(BenchCluster c, int session, String op, int threads, int bytes) throws Exception {
+        add(dataRow(c, session, op, threads, bytes, Row.Role.FOLLOWER, c.follower(c.leaders())));
+        add(dataRow(c, session, op, threads, bytes, Row.Role.NON_VOTER, null));
+    }
+
+    private Row dataRow(BenchCluster c, int session, String op, int threads, int bytes, Row.Role role,
+            VoterProcess follower) throws Exception {
+        String operation = op + ":" + bytes;
+        int commits = op.equals("queue-poll-ack") ? 2 : 1;
+        String label = switch (op) {
+            case "state-put" -> "state put";
+            case "state-get" -> "state get";
+            case "queue-offer" -> "queue offer";
+            default -> "queue poll+ack";
+        } + " " + size(bytes);
+        if (role == Row.Role.NON_VOTER) {
+            return new Row(session, Row.Kind.DATA, label, threads, role, "client", c.fsync(), commits,
+                    c.runOnClient(operation, threads, dataWarmup, dataWindow));
+        }
+        return new Row(session, Row.Kind.DATA, label, threads, role, follower.name(), c.fsync(), commits,
+                c.runOn(follower, operation, threads, dataWarmup, dataWindow));
+    }
+
+    private static String size(int bytes) {
+        return bytes % 1024 == 0 ? bytes / 1024 + " KiB" : bytes + " B";
+    }
+
     /**
      * Runs every code path of the cases once, unmeasured, so that the JIT has compiled all four JVMs before the
      * first figure: without this, the first cases of a fresh cluster (in a trial, CounterService from a follower)
@@ -242,13 +366,34 @@ public final class ClusterBench {
         long started = System.nanoTime();
         Duration each = clusterWarmup.dividedBy(6);
         VoterProcess csFollower = c.csFollower(leaders, follower);
-        c.runOn(csFollower, "cs-counter", most, Duration.ZERO, each);
+        if (ops.contains("counter")) {
+            c.runOn(csFollower, "cs-counter", most, Duration.ZERO, each);
+        }
         c.runOn(follower, "counter", most, Duration.ZERO, each);
         c.runOnClient("counter", most, Duration.ZERO, each);
-        c.runOn(follower, most > 1 ? "semaphore" : "lock", most, Duration.ZERO, each);
-        c.runOnClient(most > 1 ? "semaphore" : "lock", most, Duration.ZERO, each);
-        c.runOn(c.voter(leaders.csLeader()), "cs-counter", most, Duration.ZERO, each.dividedBy(2));
-        c.runOn(c.voter(leaders.leader()), "counter", most, Duration.ZERO, each.dividedBy(2));
+        if (ops.contains("lock")) {
+            c.runOn(follower, most > 1 ? "semaphore" : "lock", most, Duration.ZERO, each);
+            c.runOnClient(most > 1 ? "semaphore" : "lock", most, Duration.ZERO, each);
+        }
+        if (ops.contains("counter")) {
+            c.runOn(c.voter(leaders.csLeader()), "cs-counter", most, Duration.ZERO, each.dividedBy(2));
+            c.runOn(c.voter(leaders.leader()), "counter", most, Duration.ZERO, each.dividedBy(2));
+        }
+        // the state and queue paths, 1-byte payloads, on a bucket and queues of their own (not those measured)
+        Duration data = each.dividedBy(2);
+        for (String op : ops.contains("state") ? List.of("state-put", "state-get") : List.<String>of()) {
+            if (op.equals("state-get")) {
+                c.fillState(1);
+            }
+            c.runOn(follower, op + ":1", most, Duration.ZERO, data);
+            c.runOnClient(op + ":1", most, Duration.ZERO, data);
+        }
+        if (ops.contains("queue")) {
+            c.runOn(follower, "queue-offer:1", most, Duration.ZERO, data);
+            c.runOnClient("queue-offer:1", most, Duration.ZERO, data);
+            c.runOn(follower, "queue-poll-ack:1", most, Duration.ZERO, data.dividedBy(2));
+            c.runOnClient("queue-poll-ack:1", most, Duration.ZERO, data.dividedBy(2));
+        }
         progress(String.format(Locale.ROOT, "cluster warmed up in %.1f s (every operation, %d threads, unmeasured)",
                 (System.nanoTime() - started) / 1e9, most));
     }
@@ -296,7 +441,9 @@ public final class ClusterBench {
                 Runtime.getRuntime().availableProcessors(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), System.getProperty("os.name"),
                 System.getProperty("os.arch"), System.getProperty("java.version")));
-        env.add("Windows: " + window.toMillis() + " ms measured after " + warmup.toMillis() + " ms warm-up, closed loop,"
+        env.add("Windows: " + window.toMillis() + " ms measured after " + warmup.toMillis() + " ms warm-up"
+                + (ops.contains("state") || ops.contains("queue") ? " (state and queue rows: " + dataWindow.toMillis()
+                + " ms after " + dataWarmup.toMillis() + " ms)" : "") + ", closed loop,"
                 + " after " + clusterWarmup.toSeconds() + " s of every operation unmeasured in each new cluster;"
                 + " voters' JVM options " + String.join(" ", jvmOptions) + ".");
         env.add("Data directories on a " + fsType + " file system" + (fsType.equals("tmpfs")

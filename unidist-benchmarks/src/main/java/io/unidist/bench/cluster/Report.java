@@ -64,10 +64,26 @@ final class Report {
                         + ")", r.m().opsPerSecond() / b.opsPerSecond(), (double) r.m().p50Nanos() / b.p50Nanos(),
                         overFloor);
             }
+            case DATA: {
+                double overFloor = floor.map(f -> r.m().p50Nanos() / (r.commits() * f)).orElse(Double.NaN);
+                Optional<Row> counter = rows.stream().filter(c -> c.kind() == Row.Kind.UNIDIST
+                        && c.operation().equals(COUNTER) && c.session() == r.session() && c.threads() == r.threads()
+                        && c.role() == r.role() && c.fsync() == r.fsync()).findFirst();
+                if (counter.isEmpty() || counter.get().m().ops() == 0) {
+                    return new Ratios("-", Double.NaN, Double.NaN, overFloor);
+                }
+                Measurement b = counter.get().m();
+                return new Ratios("counter " + counter.get().node() + " (" + r.role().label.replace("voter, ", "")
+                        + ")", r.m().opsPerSecond() / b.opsPerSecond(), (double) r.m().p50Nanos() / b.p50Nanos(),
+                        overFloor);
+            }
             default:
                 return Ratios.NONE;
         }
     }
+
+    /** The operation of unidist's counter rows, the baseline of the state and queue rows. */
+    static final String COUNTER = "counter incrementAndGet";
 
     private Optional<Double> floorNanos(Row r) {
         Optional<Row> trip = floorRow(r.session(), Row.Kind.FLOOR_ROUND_TRIP);
@@ -145,6 +161,17 @@ final class Report {
         out.add("- lock = acquire + release of a plain lock (1 thread): two Raft commits per call. semaphore = the"
                 + " same with as many permits as threads, so no thread waits for another and the figure is the"
                 + " protocol's, not contention's.");
+        if (rows.stream().anyMatch(r -> r.kind() == Row.Kind.DATA)) {
+            out.add("- state and queue rows (byte[] payloads of the size shown): ratios are against unidist's counter"
+                    + " increment with the same threads and fsync from the same kind of client (follower or"
+                    + " non-voter). state put/get: a key among " + VoterMain.STATE_KEYS + " of one bucket per payload"
+                    + " size, every key put once before the gets; a get is a linearizable read through the leader."
+                    + " queue poll+ack: poll (1 s timeout) then ack, two commits; one queue per payload and thread"
+                    + " count, filled by the offer row just before it and topped up from the launcher (unmeasured)"
+                    + " to 1.5 × (warm-up + window) × the higher of the offer row's rate and half the counter"
+                    + " increment's, at most " + (ClusterBench.QUEUE_FILL_BYTES >> 20) + " MiB of payload; a poll that"
+                    + " gets nothing within 1 s counts as an error (and costs its thread 1 s). No background offerer.");
+        }
         out.add("- CounterService is jgroups-raft's, on a raft channel built by unidist's Stacks.newRaftChannel"
                 + " (same file, same transport settings and fsync) with REDIRECT above RAFT.");
         environment.forEach(e -> out.add("- " + e));

@@ -4,7 +4,7 @@ package io.unidist.bench.cluster;
  * One line of the results: what was measured, from where, and what it gave.
  *
  * @param session   which cluster (0, 1, ...): ratios are taken only between rows of one cluster
- * @param kind      floor, jgroups-raft's CounterService, or unidist
+ * @param kind      floor, jgroups-raft's CounterService, unidist, or unidist's state buckets and queues
  * @param operation what one call does, as shown
  * @param threads   client threads
  * @param role      where the client ran relative to the Raft leader
@@ -24,8 +24,10 @@ record Row(int session, Kind kind, String operation, int threads, Role role, Str
         FLOOR_FSYNC,
         /** jgroups-raft's CounterService, the baseline. */
         COUNTER_SERVICE,
-        /** unidist. */
-        UNIDIST
+        /** unidist: counters and locks, compared with CounterService. */
+        UNIDIST,
+        /** unidist: state buckets and queues, compared with unidist's counter increment. */
+        DATA
     }
 
     /** Where the client is: its distance from the leader in network hops decides the floor. */

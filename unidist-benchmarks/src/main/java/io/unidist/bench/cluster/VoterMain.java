@@ -1,8 +1,11 @@
 package io.unidist.bench.cluster;
 
+import io.unidist.Delivery;
 import io.unidist.LockLease;
+import io.unidist.MessageQueue;
 import io.unidist.SharedCounter;
 import io.unidist.SharedLock;
+import io.unidist.SharedState;
 import io.unidist.Unidist;
 import io.unidist.cluster.ClusterConfig;
 import io.unidist.cluster.UnidistCluster;
@@ -18,6 +21,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.jgroups.raft.blocks.RaftSyncCounter;
 
@@ -28,8 +33,9 @@ import org.jgroups.raft.blocks.RaftSyncCounter;
  * <ul>
  *   <li>{@code status}: {@code ok leader=<unidist leader> cs_leader=<CounterService leader>};</li>
  *   <li>{@code warm}: one unidist increment and one CounterService increment;</li>
- *   <li>{@code run <counter|lock|semaphore|cs-counter|fsync> <threads> <warm-up ms> <window ms>}: a closed-loop
- *       load from this process, answered with a {@link Measurement};</li>
+ *   <li>{@code run <counter|lock|semaphore|state-put:B|state-get:B|queue-offer:B|queue-poll-ack:B|cs-counter|fsync>
+ *       <threads> <warm-up ms> <window ms>}: a closed-loop load from this process (B: payload bytes), answered
+ *       with a {@link Measurement};</li>
  *   <li>{@code echo}: starts the loopback echo server, {@code ok port=<port>};</li>
  *   <li>{@code quit}: leaves and exits. End of input (the launcher died) exits too.</li>
  * </ul>
@@ -167,11 +173,6 @@ public final class VoterMain {
 
     private Measurement run(String operation, int threads, long warmup, long window) throws Exception {
         switch (operation) {
-            case "counter":
-                return unidistLoad(node, operation, threads, warmup, window);
-            case "lock":
-            case "semaphore":
-                return unidistLoad(node, operation, threads, warmup, window);
             case "cs-counter": {
                 RaftSyncCounter counter = baseline.counter();
                 return ClosedLoop.run(threads, warmup, window, i -> counter::incrementAndGet);
@@ -190,18 +191,27 @@ public final class VoterMain {
                 }
             }
             default:
-                throw new IllegalArgumentException("unknown operation '" + operation + "'");
+                return unidistLoad(node, operation, threads, warmup, window);
         }
     }
 
     /**
      * A closed-loop load of a unidist operation from {@code node}: {@code counter} (incrementAndGet), {@code lock}
      * (acquire + release of a plain lock) or {@code semaphore} (acquire + release of a semaphore with as many permits
-     * as threads, so that no thread waits for another and the figure is the protocol's).
+     * as threads, so that no thread waits for another and the figure is the protocol's), or, with a payload of
+     * B bytes, {@code state-put:B} (put of a byte[] to one of {@value #STATE_KEYS} keys of bucket
+     * {@link #stateBucket}), {@code state-get:B} (get of such a key), {@code queue-offer:B} (offer to queue
+     * {@link #queueName}) or {@code queue-poll-ack:B} (poll with a 1 s timeout, then ack; an empty poll counts as an
+     * error).
      */
     static Measurement unidistLoad(Unidist node, String operation, int threads, long warmup, long window)
             throws InterruptedException {
         Duration timeout = Duration.ofSeconds(10);
+        int colon = operation.indexOf(':');
+        if (colon > 0) {
+            return dataLoad(node, operation.substring(0, colon), Integer.parseInt(operation.substring(colon + 1)),
+                    threads, warmup, window);
+        }
         switch (operation) {
             case "counter": {
                 SharedCounter counter = node.counter("bench");
@@ -219,6 +229,76 @@ public final class VoterMain {
             }
             default:
                 throw new IllegalArgumentException("unknown unidist operation '" + operation + "'");
+        }
+    }
+
+    /** How many keys the state loads spread over. */
+    static final int STATE_KEYS = 1000;
+    private static final String[] KEYS = java.util.stream.IntStream.range(0, STATE_KEYS).mapToObj(i -> "key-" + i)
+            .toArray(String[]::new);
+
+    /** The bucket of the state loads with a payload of {@code bytes}. */
+    static String stateBucket(int bytes) {
+        return "bench-state-" + bytes;
+    }
+
+    /** The queue of the queue loads with a payload of {@code bytes} and {@code threads} threads. */
+    static String queueName(int bytes, int threads) {
+        return "bench-queue-" + bytes + "-" + threads;
+    }
+
+    /** A key of the state loads. */
+    static String key(int i) {
+        return KEYS[i];
+    }
+
+    /** A payload of random bytes. */
+    static byte[] payload(int bytes) {
+        byte[] b = new byte[bytes];
+        ThreadLocalRandom.current().nextBytes(b);
+        return b;
+    }
+
+    private static Measurement dataLoad(Unidist node, String operation, int bytes, int threads, long warmup,
+            long window) throws InterruptedException {
+        switch (operation) {
+            case "state-put": {
+                SharedState<byte[]> state = node.state(stateBucket(bytes), byte[].class);
+                return ClosedLoop.run(threads, warmup, window, i -> {
+                    byte[] value = payload(bytes);
+                    return () -> state.put(KEYS[ThreadLocalRandom.current().nextInt(STATE_KEYS)], value);
+                });
+            }
+            case "state-get": {
+                SharedState<byte[]> state = node.state(stateBucket(bytes), byte[].class);
+                return ClosedLoop.run(threads, warmup, window, i -> () -> {
+                    Optional<byte[]> v = state.get(KEYS[ThreadLocalRandom.current().nextInt(STATE_KEYS)]);
+                    if (v.isEmpty() || v.get().length != bytes) {
+                        throw new IllegalStateException("state-get: key not filled with " + bytes + " bytes");
+                    }
+                });
+            }
+            case "queue-offer": {
+                MessageQueue<byte[]> queue = node.queue(queueName(bytes, threads), byte[].class);
+                return ClosedLoop.run(threads, warmup, window, i -> {
+                    byte[] message = payload(bytes);
+                    return () -> queue.offer(message);
+                });
+            }
+            case "queue-poll-ack": {
+                MessageQueue<byte[]> queue = node.queue(queueName(bytes, threads), byte[].class);
+                Duration pollTimeout = Duration.ofSeconds(1);
+                return ClosedLoop.run(threads, warmup, window, i -> () -> {
+                    Optional<Delivery<byte[]>> d = queue.poll(pollTimeout);
+                    if (d.isEmpty()) {
+                        throw new IllegalStateException("queue-poll-ack: no delivery within 1 s, queue size "
+                                + queue.size());
+                    }
+                    d.get().ack();
+                });
+            }
+            default:
+                throw new IllegalArgumentException("unknown unidist operation '" + operation + ":" + bytes + "'");
         }
     }
 

@@ -67,8 +67,8 @@ final class ClusterLock implements SharedLock {
         try {
             while (true) {
                 long left = deadline - System.nanoTime();
-                Duration attempt = Duration.ofNanos(Math.max(TimeUnit.SECONDS.toNanos(1), Math.min(left,
-                        node.timeout().toNanos())));
+                // the caller's timeout bounds the wait, not the commit: a slow commit must not look like no quorum
+                Duration attempt = node.timeout();
                 ClusterNode.Answer answer = node.writeWithSeq(Op.LOCK_ACQUIRE, seq, out -> {
                     out.writeUTF(name);
                     out.writeInt(permits);

@@ -121,9 +121,8 @@ final class ClusterQueue<T> implements MessageQueue<T> {
         node.expectDelivery(seq, (id, attempt, payload) -> pushed.complete(delivery(id, attempt, payload)));
         try {
             while (true) {
-                long left = deadline - System.nanoTime();
-                Duration attempt = Duration.ofNanos(Math.max(TimeUnit.SECONDS.toNanos(1),
-                        Math.min(left, node.timeout().toNanos())));
+                // the caller's timeout bounds the wait, not the commit: a slow commit must not look like no quorum
+                Duration attempt = node.timeout();
                 ByteArrayDataInputStream in = node.writeWithSeq(Op.QUEUE_POLL, seq, out -> {
                     out.writeUTF(queue);
                     out.writeBoolean(dead);

@@ -54,6 +54,8 @@ public final class UnidistStateMachine implements StateMachine {
 
     private final String self;
     private volatile Events events = (address, session, holder) -> { };
+    /** Told the size of each snapshot written, so that the log threshold can follow the state's size. */
+    private volatile java.util.function.LongConsumer snapshotSizes = size -> { };
     private long time;
     private long tokens;
     private long sessionIds;
@@ -70,6 +72,10 @@ public final class UnidistStateMachine implements StateMachine {
 
     void events(Events listener) {
         this.events = listener;
+    }
+
+    void snapshotSizes(java.util.function.LongConsumer listener) {
+        this.snapshotSizes = listener;
     }
 
     @Override
@@ -500,14 +506,39 @@ public final class UnidistStateMachine implements StateMachine {
 
     @Override
     public synchronized void writeContentTo(DataOutput out) throws Exception {
-        out.writeByte(SNAPSHOT_FORMAT);
-        out.writeLong(time);
-        out.writeLong(tokens);
-        out.writeLong(sessionIds);
-        sessions.write(out);
-        counters.write(out);
-        locks.write(out);
-        state.write(out);
-        queues.write(out);
+        CountingOutput counting = new CountingOutput(out);
+        counting.writeByte(SNAPSHOT_FORMAT);
+        counting.writeLong(time);
+        counting.writeLong(tokens);
+        counting.writeLong(sessionIds);
+        sessions.write(counting);
+        counters.write(counting);
+        locks.write(counting);
+        state.write(counting);
+        queues.write(counting);
+        counting.flush();
+        snapshotSizes.accept(counting.count());
+    }
+
+    /** Counts what passes through to the snapshot stream. */
+    private static final class CountingOutput extends java.io.DataOutputStream {
+
+        CountingOutput(DataOutput target) {
+            super(new java.io.OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    target.write(b);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    target.write(b, off, len);
+                }
+            });
+        }
+
+        long count() {
+            return written;
+        }
     }
 }

@@ -183,6 +183,17 @@ class UnidistStateMachineTest {
     }
 
     @Test
+    void theSizeOfEachSnapshotIsReportedSoThatTheLogThresholdCanFollowIt() throws Exception {
+        long s = open("a");
+        add(s, 1, "c", 1);
+        long[] reported = {-1};
+        sm.snapshotSizes(size -> reported[0] = size);
+        ByteArrayDataOutputStream out = new ByteArrayDataOutputStream();
+        sm.writeContentTo(out);
+        assertEquals(out.position(), reported[0]);
+    }
+
+    @Test
     void snapshotsRestoreTheSameStateAndReplicasAgree() throws Exception {
         UnidistStateMachine replica = new UnidistStateMachine("replica");
         List<byte[]> log = new ArrayList<>();

@@ -1,0 +1,135 @@
+package io.unidist.bench;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
+import io.unidist.logging.UnidistLogging;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+import org.slf4j.Logger;
+
+/**
+ * Records per second written to disk by the unidist-logging defaults, with caller file/line
+ * on and off, against plain logback with one {@link FileAppender} in the same run.
+ *
+ * <p>{@code unidist-caller} and {@code unidist-no-caller} write every record twice (the text
+ * file and the JSON-lines file, both rolling, console off); {@code logback-file} writes it once
+ * with a pattern without caller data. All flush on every record (logback's default). Each
+ * setup gets its own private {@link LoggerContext} and temporary directory.
+ *
+ * <p>Run: {@code mvn -B -o package -pl unidist-benchmarks -am -DskipTests && java -jar
+ * unidist-benchmarks/target/benchmarks.jar LoggingBenchmark} (short run: add
+ * {@code -wi 1 -w 1 -i 2 -r 2 -f 1}).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 3)
+@Fork(1)
+public class LoggingBenchmark {
+
+    /** Which set-up writes the records. */
+    @Param({"unidist-caller", "unidist-no-caller", "logback-file"})
+    public String setup;
+
+    private Path dir;
+    private LoggerContext context;
+    private Logger log;
+
+    /** Counts the records one benchmark thread wrote. */
+    @State(Scope.Thread)
+    public static class Counter {
+        long records;
+    }
+
+    /** Makes the directory and the logger context for {@link #setup}. */
+    @Setup(Level.Trial)
+    public void start() throws IOException {
+        dir = Files.createTempDirectory("logging-bench");
+        context = new LoggerContext();
+        switch (setup) {
+            case "unidist-caller" -> unidist(true);
+            case "unidist-no-caller" -> unidist(false);
+            case "logback-file" -> plainLogbackFile();
+            default -> throw new IllegalArgumentException("unknown setup '" + setup + "'");
+        }
+        log = context.getLogger("io.unidist.bench.LoggingBenchmark");
+    }
+
+    private void unidist(boolean callerData) {
+        Properties p = new Properties();
+        p.setProperty("unidist.logging.dir", dir.toString());
+        p.setProperty("unidist.program", "bench");
+        p.setProperty("unidist.logging.console", "false");
+        p.setProperty("unidist.logging.totalSizeCap", "300MB");
+        p.setProperty("unidist.logging.callerData", Boolean.toString(callerData));
+        UnidistLogging.configure(context, p);
+    }
+
+    private void plainLogbackFile() {
+        context.setMDCAdapter(org.slf4j.MDC.getMDCAdapter());
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level [%thread] %logger - %msg%n");
+        encoder.start();
+        FileAppender<ILoggingEvent> appender = new FileAppender<>();
+        appender.setContext(context);
+        appender.setFile(dir.resolve("bench.log").toString());
+        appender.setEncoder(encoder);
+        appender.start();
+        ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.setLevel(ch.qos.logback.classic.Level.INFO);
+        root.addAppender(appender);
+    }
+
+    /** Stops the context and deletes its files. */
+    @TearDown(Level.Trial)
+    public void stop() throws IOException {
+        context.stop();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** @return the records this thread has written */
+    @Benchmark
+    @Threads(1)
+    public long oneThread(Counter counter) {
+        return write(counter);
+    }
+
+    /** @return the records this thread has written */
+    @Benchmark
+    @Threads(4)
+    public long fourThreads(Counter counter) {
+        return write(counter);
+    }
+
+    private long write(Counter counter) {
+        log.info("order {} accepted for {}", counter.records, "customer-42");
+        return ++counter.records;
+    }
+}

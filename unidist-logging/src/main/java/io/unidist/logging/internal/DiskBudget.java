@@ -1,0 +1,80 @@
+package io.unidist.logging.internal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * One disk budget for all files of one program in one log directory, across all tracks.
+ *
+ * <p>Logback's {@code totalSizeCap} counts the archives of one rolling policy only, so N tracks
+ * could use N times the cap. After each rollover of any track, {@link #enforce()} adds up every
+ * file whose name starts with {@code <program>.} (active files, archives and archives being
+ * compressed) and deletes the oldest compressed archives ({@code .gz}) until the sum is at or
+ * below the cap. Active files are never deleted, so the sum can exceed the cap by at most the
+ * active files' size. An archive still being compressed is counted at its uncompressed size,
+ * which only errs towards deleting early.
+ *
+ * <p>Thread safety: {@link #enforce()} is synchronized; rollovers of different tracks call it
+ * from their own threads.
+ */
+final class DiskBudget {
+
+    private final Path dir;
+    private final String prefix;
+    private final long capBytes;
+
+    DiskBudget(Path dir, String program, long capBytes) {
+        this.dir = dir;
+        this.prefix = program + ".";
+        this.capBytes = capBytes;
+    }
+
+    synchronized void enforce() {
+        List<Path> files = new ArrayList<>();
+        try (Stream<Path> list = Files.list(dir)) {
+            list.filter(p -> p.getFileName().toString().startsWith(prefix)).forEach(files::add);
+        } catch (IOException e) {
+            Warnings.warn("cannot list log directory '" + dir + "' to apply the size cap: " + e);
+            return;
+        }
+        long total = 0;
+        List<Path> archives = new ArrayList<>();
+        for (Path file : files) {
+            total += sizeOf(file);
+            if (file.getFileName().toString().endsWith(".gz")) {
+                archives.add(file);
+            }
+        }
+        archives.sort(Comparator.comparingLong(DiskBudget::modified).thenComparing(Path::toString));
+        for (int i = 0; i < archives.size() && total > capBytes; i++) {
+            long size = sizeOf(archives.get(i));
+            try {
+                Files.deleteIfExists(archives.get(i));
+                total -= size;
+            } catch (IOException e) {
+                Warnings.warn("cannot delete '" + archives.get(i) + "' to keep the size cap: " + e);
+            }
+        }
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0; // deleted meanwhile, e.g. a compression temporary
+        }
+    }
+
+    private static long modified(Path file) {
+        try {
+            return Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            return Long.MIN_VALUE;
+        }
+    }
+}

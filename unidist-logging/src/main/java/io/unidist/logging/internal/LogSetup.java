@@ -1,0 +1,203 @@
+package io.unidist.logging.internal;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.rolling.RollingFileAppender;
+import ch.qos.logback.core.util.StatusPrinter2;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * Installs the unidist defaults into a logback {@link LoggerContext}: a console line, and per
+ * track a rolling plain-text file and a rolling JSON-lines file under one {@link DiskBudget}.
+ *
+ * <p>Files, with {@code <base>} = {@code <program>} for the default track and
+ * {@code <program>.<track>} for a named one: {@code <dir>/<base>.log}, {@code <dir>/<base>.jsonl},
+ * archived as {@code <base>.<yyyy-MM-dd>.<i>.log.gz} and {@code .jsonl.gz} by logback's
+ * {@code SizeAndTimeBasedRollingPolicy} (daily and at the size limit).
+ *
+ * <p>Failure: when the log directory cannot be created or written, one warning goes to stderr,
+ * the console appender is installed even if it was turned off, no file appender is made,
+ * and tracks log to the console too; the program runs on.
+ *
+ * <p>Thread safety: {@link #track} may be called from any thread; each track's appenders are
+ * made once.
+ */
+public final class LogSetup {
+
+    /** Key under which the set-up is stored in the logger context. */
+    static final String CONTEXT_KEY = LogSetup.class.getName();
+    /** Logger name prefix of tracks; a track's logger does not pass records to the root. */
+    public static final String TRACK_PREFIX = "unidist.track.";
+    static final String MAIN_TRACK = "main";
+
+    private static final Pattern TRACK_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    private static final String PLAIN_PATTERN_HEAD =
+            "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level [%thread] %logger";
+
+    private final LoggerContext context;
+    private final LoggingSettings settings;
+    private final boolean filesEnabled;
+    private final DiskBudget budget;
+    private final String host;
+    private final long pid = ProcessHandle.current().pid();
+    private final Map<String, Logger> tracks = new ConcurrentHashMap<>();
+
+    private LogSetup(LoggerContext context, LoggingSettings settings) {
+        this.context = context;
+        this.settings = settings;
+        this.filesEnabled = prepareDirectory(settings.dir);
+        this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize());
+        this.host = hostName();
+    }
+
+    /**
+     * Resets {@code context} and installs the defaults described by {@code settings}.
+     *
+     * @return the installed set-up, also stored in the context for {@link #of}
+     */
+    public static LogSetup install(LoggerContext context, LoggingSettings settings) {
+        context.reset();
+        if (context.getMDCAdapter() == null) {
+            // a context made with new LoggerContext() (tests, benchmarks) shares SLF4J's MDC
+            context.setMDCAdapter(org.slf4j.MDC.getMDCAdapter());
+        }
+        LogSetup setup = new LogSetup(context, settings);
+        Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.setLevel(settings.rootLevel);
+        settings.levels.forEach((name, level) -> context.getLogger(name).setLevel(level));
+        if (settings.console || !setup.filesEnabled) {
+            root.addAppender(setup.console());
+        }
+        if (setup.filesEnabled) {
+            setup.attachFiles(root, settings.program, MAIN_TRACK);
+        }
+        context.putObject(CONTEXT_KEY, setup);
+        // as logback does after reading an XML file: a set-up problem must not go unseen
+        new StatusPrinter2().printInCaseOfErrorsOrWarnings(context);
+        return setup;
+    }
+
+    /** @return the set-up installed in {@code context}, or {@code null} if a user file configured it */
+    public static LogSetup of(LoggerContext context) {
+        return (LogSetup) context.getObject(CONTEXT_KEY);
+    }
+
+    /** @return the settings this set-up was made from */
+    public LoggingSettings settings() {
+        return settings;
+    }
+
+    /**
+     * The logger of {@code track}, with its own files made on first use.
+     *
+     * @throws IllegalArgumentException if the name is not 1 to 64 letters, digits, '-' or '_'
+     */
+    public Logger track(String name) {
+        checkTrackName(name);
+        return tracks.computeIfAbsent(name, n -> {
+            Logger logger = context.getLogger(TRACK_PREFIX + n);
+            // with no files, a track's records go to the console like every other record
+            logger.setAdditive(!filesEnabled);
+            if (filesEnabled) {
+                attachFiles(logger, settings.program + "." + n, n);
+            }
+            return logger;
+        });
+    }
+
+    /**
+     * @throws IllegalArgumentException if {@code name} is not 1 to 64 letters, digits, '-' or '_'
+     */
+    public static void checkTrackName(String name) {
+        if (name == null || !TRACK_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("track name '" + name
+                    + "' is not allowed: use 1 to 64 letters, digits, '-' or '_'");
+        }
+    }
+
+    private ConsoleAppender<ILoggingEvent> console() {
+        ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
+        appender.setContext(context);
+        appender.setName("unidist-console");
+        appender.setEncoder(pattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n"));
+        appender.start();
+        return appender;
+    }
+
+    private void attachFiles(Logger logger, String base, String track) {
+        boolean caller = settings.callerData(track);
+        String plain = PLAIN_PATTERN_HEAD + (caller ? " %file:%line" : "") + " - %msg%n";
+        logger.addAppender(rollingFile(base, "log", pattern(plain)));
+        logger.addAppender(rollingFile(base, "jsonl", new JsonLinesEncoder(
+                host, settings.program, pid, track, caller, settings.maxMessageChars)));
+    }
+
+    private RollingFileAppender<ILoggingEvent> rollingFile(String base, String extension,
+                                                           Encoder<ILoggingEvent> encoder) {
+        if (!encoder.isStarted()) {
+            encoder.setContext(context);
+            encoder.start();
+        }
+        RollingFileAppender<ILoggingEvent> appender = new RollingFileAppender<>();
+        appender.setContext(context);
+        appender.setName(base + "." + extension);
+        appender.setFile(settings.dir.resolve(base + "." + extension).toString());
+        BudgetedRollingPolicy<ILoggingEvent> policy = new BudgetedRollingPolicy<>(budget);
+        policy.setContext(context);
+        policy.setParent(appender);
+        policy.setFileNamePattern(
+                settings.dir.resolve(base + ".%d{yyyy-MM-dd}.%i." + extension + ".gz").toString());
+        policy.setMaxFileSize(settings.maxFileSize);
+        policy.setMaxHistory(settings.maxHistoryDays);
+        policy.setTotalSizeCap(settings.totalSizeCap);
+        policy.start();
+        appender.setRollingPolicy(policy);
+        appender.setEncoder(encoder);
+        appender.start();
+        return appender;
+    }
+
+    private PatternLayoutEncoder pattern(String pattern) {
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern(pattern);
+        encoder.start();
+        return encoder;
+    }
+
+    private static boolean prepareDirectory(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            if (!Files.isWritable(dir)) {
+                throw new IOException("no write permission");
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            Warnings.warn("log directory '" + dir.toAbsolutePath() + "' is not writable (" + e
+                    + "); logging to the console only");
+            return false;
+        }
+    }
+
+    private static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}

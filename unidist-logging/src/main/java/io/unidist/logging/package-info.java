@@ -1,0 +1,64 @@
+/**
+ * Logging defaults that just work on one host, on top of SLF4J and logback.
+ *
+ * <p>Add {@code io.unidist:unidist-logging} and log through SLF4J; with no XML you get:
+ * <ul>
+ *   <li>a readable console line on stdout: {@code 17:06:50.123 INFO  [main] com.acme.App - started};</li>
+ *   <li>{@code <dir>/<program>.log}, plain text with UTC time, level, thread, logger, caller
+ *       {@code File.java:line} and message;</li>
+ *   <li>{@code <dir>/<program>.jsonl}, one JSON object per line with {@code time} (ISO-8601 UTC,
+ *       milliseconds), {@code level}, {@code host}, {@code program}, {@code pid}, {@code track},
+ *       {@code seq} (per process, across tracks), {@code thread}, {@code logger},
+ *       {@code message}, {@code mdc}, {@code kv} (SLF4J 2 key-values), {@code exception}
+ *       ({@code class}, {@code message}, {@code stack}) when there is one, and {@code file},
+ *       {@code line} when caller data is on;</li>
+ *   <li>rotation by day and by size into {@code <program>.<yyyy-MM-dd>.<i>.log.gz} /
+ *       {@code .jsonl.gz}, and one total size cap over every file of the program, all tracks
+ *       included;</li>
+ *   <li>{@link io.unidist.logging.Tracks#logger(String)} for records that go to their own files,
+ *       {@code <program>.<track>.log} and {@code .jsonl}.</li>
+ * </ul>
+ *
+ * <p>A {@code logback.xml}, {@code logback-test.xml} or {@code -Dlogback.configurationFile} of
+ * your own takes over completely; none of the below is then installed.
+ *
+ * <h2>Settings</h2>
+ * Read once at start from, later ones winning: {@code unidist-logging.properties} on the class
+ * path, the file named by {@code -Dunidist.logging.config=path}, then system properties. All
+ * sources use the same keys. A value that does not parse gives one warning on stderr and its
+ * default is used.
+ * <table class="striped">
+ *   <caption>Keys and defaults</caption>
+ *   <thead><tr><th>key</th><th>default</th><th>meaning</th></tr></thead>
+ *   <tbody>
+ *   <tr><td>{@code unidist.logging.dir}</td><td>{@code ./logs}</td><td>log directory, made if missing</td></tr>
+ *   <tr><td>{@code unidist.program} (or {@code unidist.logging.program})</td><td>simple name of the main
+ *       class, or the jar name without {@code .jar}</td><td>program name in file names and records</td></tr>
+ *   <tr><td>{@code unidist.logging.level}</td><td>{@code INFO}</td><td>root level</td></tr>
+ *   <tr><td>{@code unidist.logging.level.<logger>}</td><td>inherited</td><td>level of one logger</td></tr>
+ *   <tr><td>{@code unidist.logging.console}</td><td>{@code true}</td><td>console line on stdout</td></tr>
+ *   <tr><td>{@code unidist.logging.file.maxSize}</td><td>{@code 10MB}</td><td>size at which a file is rotated</td></tr>
+ *   <tr><td>{@code unidist.logging.file.maxHistoryDays}</td><td>{@code 30}</td><td>days of archives kept</td></tr>
+ *   <tr><td>{@code unidist.logging.totalSizeCap}</td><td>{@code 1GB}</td><td>all files of the program, all
+ *       tracks; oldest archives are deleted first</td></tr>
+ *   <tr><td>{@code unidist.logging.callerData}</td><td>{@code true}</td><td>caller file and line in the main track</td></tr>
+ *   <tr><td>{@code unidist.logging.track.<track>.callerData}</td><td>value of {@code callerData}</td><td>the same for one track</td></tr>
+ *   <tr><td>{@code unidist.logging.json.maxMessageChars}</td><td>{@code 65536}</td><td>longer messages and stacks are
+ *       cut in the JSON file and end with {@code …[truncated, N chars in total]}</td></tr>
+ *   </tbody>
+ * </table>
+ *
+ * <h2>Failure</h2>
+ * If the log directory cannot be made or written, one warning goes to stderr, the console line
+ * is kept (even if turned off), tracks go to the console too, and the program runs on without
+ * files. JSON lines are valid for
+ * any message: quotes, backslashes and control characters are escaped, a lone surrogate becomes
+ * U+FFFD.
+ *
+ * <h2>Thread safety and cost</h2>
+ * Appenders are logback's and write synchronously with an immediate flush, so a record is in
+ * the file when the logging call returns. Caller data costs a stack walk per record; see
+ * {@code io.unidist.bench.LoggingBenchmark} for the figures and turn it off per track where it
+ * matters.
+ */
+package io.unidist.logging;
