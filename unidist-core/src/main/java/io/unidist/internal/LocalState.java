@@ -100,7 +100,7 @@ final class LocalState<V> implements SharedState<V> {
         byte[] bytes = encode(value);
         write(() -> {
             long now = node.time().currentTimeMillis();
-            change(key, bytes, Math.max(1, saturatedAdd(now, ttlMillis)));
+            change(key, bytes, Math.max(1, Times.saturatedAdd(now, ttlMillis)));
             return null;
         });
     }
@@ -117,10 +117,6 @@ final class LocalState<V> implements SharedState<V> {
         }
     }
 
-    private static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
-    }
 
     @Override
     public io.unidist.Subscription watch(StateListener<? super V> listener) {

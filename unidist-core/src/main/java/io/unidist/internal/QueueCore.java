@@ -124,7 +124,7 @@ final class QueueCore {
         }
         long now = node.time().currentTimeMillis();
         Msg msg = new Msg(nextId++, payload);
-        msg.wakeAt = saturatedAdd(now, delayMillis);
+        msg.wakeAt = Times.saturatedAdd(now, delayMillis);
         lane.add(msg, now);
         try {
             journal(out -> {
@@ -150,7 +150,7 @@ final class QueueCore {
         Msg msg = first.getValue();
         msg.attempts++;
         msg.inFlight = true;
-        msg.wakeAt = saturatedAdd(now, options.visibilityTimeout().toMillis());
+        msg.wakeAt = Times.saturatedAdd(now, options.visibilityTimeout().toMillis());
         lane.timed.add(msg);
         try {
             journal(out -> {
@@ -364,10 +364,6 @@ final class QueueCore {
         return lane.isDead ? name + DEAD_SUFFIX : name;
     }
 
-    private static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
-    }
 
     // ----- data
 

@@ -1,5 +1,6 @@
 package io.unidist.cluster.internal;
 
+import io.unidist.internal.Times;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -152,7 +153,7 @@ final class QueueTable {
             throw new IllegalStateException("queue '" + name + "' is full (capacity " + q.options.capacity + ")");
         }
         Msg m = new Msg(++nextId, payload);
-        m.wakeAt = saturatedAdd(now, delayMillis);
+        m.wakeAt = Times.saturatedAdd(now, delayMillis);
         lane.add(m, now);
         List<Delivery> out = new ArrayList<>(1);
         serveWaiters(name, q, lane, now, out);
@@ -314,7 +315,7 @@ final class QueueTable {
         m.inFlight = true;
         m.session = session;
         m.seq = seq;
-        m.wakeAt = saturatedAdd(now, q.options.visibilityMillis);
+        m.wakeAt = Times.saturatedAdd(now, q.options.visibilityMillis);
         lane.timed.add(m);
         lane.held.put(new Waiter(session, seq), m);
         return delivery(name, lane, m);
@@ -324,10 +325,6 @@ final class QueueTable {
         return new Delivery(name, lane.dead, m.id, m.attempts, m.payload, m.session, m.seq);
     }
 
-    private static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
-    }
 
     void write(DataOutput out) throws IOException {
         out.writeLong(nextId);

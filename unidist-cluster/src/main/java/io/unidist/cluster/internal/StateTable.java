@@ -1,5 +1,6 @@
 package io.unidist.cluster.internal;
 
+import io.unidist.internal.Times;
 import io.unidist.internal.serial.ValueCodec;
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -57,7 +58,7 @@ final class StateTable {
         if (old != null && old.expiresAt != 0) {
             deadlines.remove(new Deadline(old.expiresAt, bucket, key));
         }
-        long expiresAt = ttlMillis > 0 ? saturatedAdd(now, ttlMillis) : 0;
+        long expiresAt = ttlMillis > 0 ? Times.saturatedAdd(now, ttlMillis) : 0;
         b.entries.put(key, new Entry(value, expiresAt));
         if (expiresAt != 0) {
             deadlines.add(new Deadline(expiresAt, bucket, key));
@@ -141,10 +142,6 @@ final class StateTable {
         return c;
     }
 
-    private static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
-    }
 
     void write(DataOutput out) throws IOException {
         out.writeInt(buckets.size());
