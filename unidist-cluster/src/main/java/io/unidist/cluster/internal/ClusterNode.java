@@ -397,6 +397,11 @@ public final class ClusterNode implements Unidist {
         return watches;
     }
 
+    /** This voter's Raft server, or null on a non-voter (for tests and status). */
+    RaftServer server() {
+        return server;
+    }
+
     /** Whether this node is the Raft leader now (for tests and status). */
     public boolean isLeader() {
         return server != null && server.isLeader();

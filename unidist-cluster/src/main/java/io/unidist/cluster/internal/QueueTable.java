@@ -327,33 +327,87 @@ final class QueueTable {
 
 
     void write(DataOutput out) throws IOException {
-        out.writeLong(nextId);
-        out.writeInt(queues.size());
-        for (Map.Entry<String, Queue> e : queues.entrySet()) {
-            Queue q = e.getValue();
-            out.writeUTF(e.getKey());
-            out.writeLong(q.options.visibilityMillis);
-            out.writeInt(q.options.maxAttempts);
-            out.writeLong(q.options.capacity);
-            for (Lane lane : List.of(q.main, q.dead)) {
-                List<Msg> byId = new ArrayList<>(lane.all.values());
-                byId.sort(Comparator.comparingLong(m -> m.id));
-                out.writeInt(byId.size());
-                for (Msg m : byId) {
-                    out.writeLong(m.id);
-                    out.writeInt(m.attempts);
-                    out.writeBoolean(m.inFlight);
-                    out.writeLong(m.wakeAt);
-                    out.writeLong(m.session);
-                    out.writeLong(m.seq);
-                    out.writeInt(m.payload.length);
-                    out.write(m.payload);
-                }
-                out.writeInt(lane.waiters.size());
-                for (Waiter w : lane.waiters) {
-                    out.writeLong(w.session);
-                    out.writeLong(w.seq);
-                }
+        freeze().writeTo(out);
+    }
+
+    /**
+     * The queues as of now, written later. A message's id and payload never change, so the
+     * message objects are shared; the fields that do change are copied. Messages are written
+     * in id order; the sort happens in the writer, off the caller's thread.
+     */
+    UnidistStateMachine.Frozen freeze() {
+        long frozenNextId = nextId;
+        List<String> names = new ArrayList<>(queues.keySet());
+        List<Options> options = new ArrayList<>();
+        List<FrozenLane> lanes = new ArrayList<>();
+        for (Queue q : queues.values()) {
+            options.add(q.options);
+            lanes.add(new FrozenLane(q.main));
+            lanes.add(new FrozenLane(q.dead));
+        }
+        return out -> {
+            out.writeLong(frozenNextId);
+            out.writeInt(names.size());
+            for (int i = 0; i < names.size(); i++) {
+                Options o = options.get(i);
+                out.writeUTF(names.get(i));
+                out.writeLong(o.visibilityMillis);
+                out.writeInt(o.maxAttempts);
+                out.writeLong(o.capacity);
+                lanes.get(2 * i).writeTo(out);
+                lanes.get(2 * i + 1).writeTo(out);
+            }
+        };
+    }
+
+    /** One lane's messages and waiters as of the freeze. */
+    private static final class FrozenLane {
+        final Msg[] msgs;
+        final int[] attempts;
+        final boolean[] inFlight;
+        final long[] wakeAt;
+        final long[] session;
+        final long[] seq;
+        final Waiter[] waiters;
+
+        FrozenLane(Lane lane) {
+            msgs = lane.all.values().toArray(new Msg[0]);
+            int n = msgs.length;
+            attempts = new int[n];
+            inFlight = new boolean[n];
+            wakeAt = new long[n];
+            session = new long[n];
+            seq = new long[n];
+            for (int i = 0; i < n; i++) {
+                Msg m = msgs[i];
+                attempts[i] = m.attempts;
+                inFlight[i] = m.inFlight;
+                wakeAt[i] = m.wakeAt;
+                session[i] = m.session;
+                seq[i] = m.seq;
+            }
+            waiters = lane.waiters.toArray(new Waiter[0]);
+        }
+
+        void writeTo(DataOutput out) throws IOException {
+            int[] byId = java.util.stream.IntStream.range(0, msgs.length).boxed()
+                    .sorted(Comparator.comparingLong(i -> msgs[i].id))
+                    .mapToInt(Integer::intValue).toArray();
+            out.writeInt(byId.length);
+            for (int i : byId) {
+                out.writeLong(msgs[i].id);
+                out.writeInt(attempts[i]);
+                out.writeBoolean(inFlight[i]);
+                out.writeLong(wakeAt[i]);
+                out.writeLong(session[i]);
+                out.writeLong(seq[i]);
+                out.writeInt(msgs[i].payload.length);
+                out.write(msgs[i].payload);
+            }
+            out.writeInt(waiters.length);
+            for (Waiter w : waiters) {
+                out.writeLong(w.session);
+                out.writeLong(w.seq);
             }
         }
     }

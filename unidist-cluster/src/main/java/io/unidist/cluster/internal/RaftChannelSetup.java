@@ -25,7 +25,8 @@ import org.jgroups.stack.Protocol;
  *       the transport's port, already moved);</li>
  *   <li>FD_SOCK2 listens at the transport's actual port + its own offset: the port windows of both channels are
  *       checked not to overlap, else the channels would answer each other's connections;</li>
- *   <li>RAFT: id, members, log directory and prefix, snapshot threshold, fsync.</li>
+ *   <li>RAFT: id, members, log directory and prefix, snapshot threshold, fsync, and unidist's log
+ *       ({@link UnidistRaftLog}) under {@link UnidistRaft}.</li>
  * </ul>
  * Every node must use the same offset: a node looks for the voters at their main ports + offset.
  *
@@ -91,6 +92,9 @@ final class RaftChannelSetup {
                 .logPrefix(raftId)
                 .maxLogSize(maxLogSizeBytes)
                 .logUseFsync(true); // a method, not applied from XML by default; RAFT's default is false
+            if (raft instanceof UnidistRaft) {
+                raft.logClass(UnidistRaftLog.class.getName()); // its snapshots are durable and streamed
+            }
         }
     }
 

@@ -62,10 +62,6 @@ final class RaftServer implements AutoCloseable {
         }
         this.sm = new UnidistStateMachine(self);
         raft.stateMachine(sm);
-        long configuredMaxLog = raft.maxLogSize();
-        // a snapshot every few MiB of log is right for a small state; for a large one it would
-        // rewrite the whole state again and again, so the threshold grows with the state
-        sm.snapshotSizes(size -> raft.maxLogSize(Math.max(configuredMaxLog, 2 * size)));
         sm.events(new UnidistStateMachine.Events() {
             @Override
             public void granted(String address, long session, LockTable.Holder holder) {

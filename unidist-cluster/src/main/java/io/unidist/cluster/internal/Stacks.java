@@ -23,6 +23,7 @@ import org.jgroups.conf.ProtocolStackConfigurator;
 import org.jgroups.conf.XmlConfigurator;
 import org.jgroups.conf.XmlNode;
 import org.jgroups.protocols.TP;
+import org.jgroups.protocols.raft.RAFT;
 import org.jgroups.stack.Protocol;
 import org.jgroups.util.Util;
 
@@ -79,12 +80,17 @@ public final class Stacks {
 
         /** A copy for one channel: JGroups may change a configuration while it builds a stack from it. */
         ProtocolConfiguration copy() {
+            return copy(config.getProtocolName());
+        }
+
+        /** A copy that creates the protocol class {@code protocolName}. */
+        ProtocolConfiguration copy(String protocolName) {
             Map<String, String> properties = new HashMap<>(config.getProperties());
             if (TP.class.isAssignableFrom(type)) {
                 properties.putIfAbsent("diag.enabled", "false"); // JGroups 5.4's default is true
             }
             ProtocolConfiguration copy =
-                    new ProtocolConfiguration(config.getProtocolName(), properties, Stacks.class.getClassLoader());
+                    new ProtocolConfiguration(protocolName, properties, Stacks.class.getClassLoader());
             List<XmlNode> subtrees = config.getSubtrees();
             if (subtrees != null) {
                 subtrees.forEach(copy::addSubtree);
@@ -199,7 +205,8 @@ public final class Stacks {
             throw new UncheckedIOException("cannot create the Raft log directory " + logDir + ": " + e.getMessage(), e);
         }
         List<ProtocolConfiguration> configs = layers.stream()
-                .map(Layer::copy)
+                // jgroups-raft's RAFT snapshots by copying the whole state on its own thread
+                .map(l -> l.type() == RAFT.class ? l.copy(UnidistRaft.class.getName()) : l.copy())
                 .collect(Collectors.toCollection(ArrayList::new));
         RaftChannelSetup setup = new RaftChannelSetup(
                 source, raftId, List.copyOf(members), logDir, maxLogSizeBytes, portOffset);

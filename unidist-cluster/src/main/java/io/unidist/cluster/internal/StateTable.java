@@ -144,18 +144,41 @@ final class StateTable {
 
 
     void write(DataOutput out) throws IOException {
-        out.writeInt(buckets.size());
+        freeze().writeTo(out);
+    }
+
+    /**
+     * The buckets as of now, written later: keys and entries are immutable, so copying the
+     * references of each bucket is enough.
+     */
+    UnidistStateMachine.Frozen freeze() {
+        int n = buckets.size();
+        String[] names = new String[n];
+        long[] versions = new long[n];
+        String[][] keys = new String[n][];
+        Entry[][] entries = new Entry[n][];
+        int i = 0;
         for (Map.Entry<String, Bucket> be : buckets.entrySet()) {
-            out.writeUTF(be.getKey());
-            out.writeLong(be.getValue().version);
-            out.writeInt(be.getValue().entries.size());
-            for (Map.Entry<String, Entry> e : be.getValue().entries.entrySet()) {
-                out.writeUTF(e.getKey());
-                out.writeLong(e.getValue().expiresAt);
-                out.writeInt(e.getValue().value.length);
-                out.write(e.getValue().value);
-            }
+            names[i] = be.getKey();
+            versions[i] = be.getValue().version;
+            keys[i] = be.getValue().entries.keySet().toArray(new String[0]);
+            entries[i] = be.getValue().entries.values().toArray(new Entry[0]);
+            i++;
         }
+        return out -> {
+            out.writeInt(n);
+            for (int b = 0; b < n; b++) {
+                out.writeUTF(names[b]);
+                out.writeLong(versions[b]);
+                out.writeInt(keys[b].length);
+                for (int k = 0; k < keys[b].length; k++) {
+                    out.writeUTF(keys[b][k]);
+                    out.writeLong(entries[b][k].expiresAt);
+                    out.writeInt(entries[b][k].value.length);
+                    out.write(entries[b][k].value);
+                }
+            }
+        };
     }
 
     void read(DataInput in) throws IOException {

@@ -54,8 +54,6 @@ public final class UnidistStateMachine implements StateMachine {
 
     private final String self;
     private volatile Events events = (address, session, holder) -> { };
-    /** Told the size of each snapshot written, so that the log threshold can follow the state's size. */
-    private volatile java.util.function.LongConsumer snapshotSizes = size -> { };
     private long time;
     private long tokens;
     private long sessionIds;
@@ -72,10 +70,6 @@ public final class UnidistStateMachine implements StateMachine {
 
     void events(Events listener) {
         this.events = listener;
-    }
-
-    void snapshotSizes(java.util.function.LongConsumer listener) {
-        this.snapshotSizes = listener;
     }
 
     @Override
@@ -504,41 +498,39 @@ public final class UnidistStateMachine implements StateMachine {
         queues.read(in);
     }
 
-    @Override
-    public synchronized void writeContentTo(DataOutput out) throws Exception {
-        CountingOutput counting = new CountingOutput(out);
-        counting.writeByte(SNAPSHOT_FORMAT);
-        counting.writeLong(time);
-        counting.writeLong(tokens);
-        counting.writeLong(sessionIds);
-        sessions.write(counting);
-        counters.write(counting);
-        locks.write(counting);
-        state.write(counting);
-        queues.write(counting);
-        counting.flush();
-        snapshotSizes.accept(counting.count());
+    /**
+     * The state machine's content as of now, to be written later, on any thread, while the
+     * state machine goes on applying entries. Called on RAFT's thread when a snapshot is due,
+     * so it is cheap: the small tables are serialised at once, the state buckets and queues
+     * copy their references and mutable fields and share the (immutable) value bytes.
+     */
+    synchronized Frozen freeze() throws IOException {
+        ByteArrayDataOutputStream head = new ByteArrayDataOutputStream(4096, true);
+        head.writeByte(SNAPSHOT_FORMAT);
+        head.writeLong(time);
+        head.writeLong(tokens);
+        head.writeLong(sessionIds);
+        sessions.write(head);
+        counters.write(head);
+        locks.write(head);
+        byte[] small = Reply.bytes(head);
+        Frozen buckets = state.freeze();
+        Frozen queued = queues.freeze();
+        return out -> {
+            out.write(small);
+            buckets.writeTo(out);
+            queued.writeTo(out);
+        };
     }
 
-    /** Counts what passes through to the snapshot stream. */
-    private static final class CountingOutput extends java.io.DataOutputStream {
+    /** Content frozen at one log index, in the snapshot format {@link #readContentFrom} reads. */
+    @FunctionalInterface
+    interface Frozen {
+        void writeTo(DataOutput out) throws IOException;
+    }
 
-        CountingOutput(DataOutput target) {
-            super(new java.io.OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    target.write(b);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    target.write(b, off, len);
-                }
-            });
-        }
-
-        long count() {
-            return written;
-        }
+    @Override
+    public void writeContentTo(DataOutput out) throws Exception {
+        freeze().writeTo(out);
     }
 }

@@ -11,8 +11,9 @@ import org.jgroups.util.ByteArrayDataOutputStream;
 
 /**
  * Measures what a large backlog costs the replicated state machine: heap per queued message,
- * the time to write a snapshot (as jgroups-raft does: the whole state into one byte array on
- * its own thread, then to a file), and the time to restore it on restart.
+ * the time RAFT's thread waits for a snapshot (unidist's freeze) and the heap the frozen copy
+ * holds, the time to stream it to disk and to restore it, and, in the same run for
+ * comparison, jgroups-raft's own way (the whole state into one byte array on RAFT's thread).
  *
  * <p>Run (after {@code mvn -B -q install -DskipTests}):
  * <pre>
@@ -53,31 +54,55 @@ public final class SnapshotCost {
         }
         long applyNanos = System.nanoTime() - t0;
         long heapAfter = usedHeap();
+
+        // unidist's way: RAFT's thread only freezes; another thread streams to the file
         long t1 = System.nanoTime();
-        ByteArrayDataOutputStream snapshot = new ByteArrayDataOutputStream(1024 * 1024, true);
-        sm.writeContentTo(snapshot);
-        long writeNanos = System.nanoTime() - t1;
-        Path file = Files.createTempFile("unidist-snapshot", ".bin");
+        UnidistStateMachine.Frozen frozen = sm.freeze();
+        long freezeNanos = System.nanoTime() - t1;
+        long heapFrozen = usedHeap();
+        Path logDir = Files.createTempDirectory("unidist-snapshot-cost");
+        UnidistRaftLog log = new UnidistRaftLog();
+        log.init(logDir.resolve("bench.log").toString(), java.util.Map.of());
         long t2 = System.nanoTime();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.wrap(snapshot.buffer(), 0, snapshot.position()));
-            ch.force(false);
-        }
-        long fileNanos = System.nanoTime() - t2;
+        long bytes = log.writeSnapshot(1, 1, frozen::writeTo);
+        long streamNanos = System.nanoTime() - t2;
+        frozen = null;
         long t3 = System.nanoTime();
         UnidistStateMachine restored = new UnidistStateMachine("restored");
-        restored.readContentFrom(new ByteArrayDataInputStream(Files.readAllBytes(file)));
+        log.readSnapshot(restored::readContentFrom);
         long readNanos = System.nanoTime() - t3;
+        long restoredSize = size(restored);
+        restored = null;
+        log.delete();
+
+        // jgroups-raft's own way, for comparison: the whole state into one growing byte array on RAFT's thread
+        long t4 = System.nanoTime();
+        ByteArrayDataOutputStream array = new ByteArrayDataOutputStream(128, true);
+        sm.writeContentTo(array);
+        long arrayNanos = System.nanoTime() - t4;
+        Path file = Files.createTempFile("unidist-snapshot", ".bin");
+        long t5 = System.nanoTime();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(array.buffer(), 0, array.position()));
+            ch.force(false);
+        }
+        long fileNanos = System.nanoTime() - t5;
         Files.delete(file);
-        System.out.printf("messages                 %,d of %d bytes%n", count, size);
-        System.out.printf("apply (no Raft)          %,d ms (%,.0f offers/s)%n", applyNanos / 1_000_000,
+
+        System.out.printf("messages                         %,d of %d bytes%n", count, size);
+        System.out.printf("apply (no Raft)                  %,d ms (%,.0f offers/s)%n", applyNanos / 1_000_000,
                 count / (applyNanos / 1e9));
-        System.out.printf("heap per message         %,d bytes%n", (heapAfter - heapBefore) / count);
-        System.out.printf("snapshot size            %,d bytes%n", snapshot.position());
-        System.out.printf("snapshot to byte array   %,d ms (the state machine is locked meanwhile)%n", writeNanos / 1_000_000);
-        System.out.printf("snapshot to file + fsync %,d ms%n", fileNanos / 1_000_000);
-        System.out.printf("restore from file        %,d ms%n", readNanos / 1_000_000);
-        System.out.printf("restored queue size      %,d%n", size(restored));
+        System.out.printf("heap per message                 %,d bytes%n", (heapAfter - heapBefore) / count);
+        System.out.printf("snapshot size                    %,d bytes%n", bytes);
+        System.out.printf("unidist: freeze (RAFT waits)     %,d ms%n", freezeNanos / 1_000_000);
+        System.out.printf("unidist: heap the freeze holds   %,d bytes (%,d per message)%n", heapFrozen - heapAfter,
+                (heapFrozen - heapAfter) / count);
+        System.out.printf("unidist: stream to file + fsync  %,d ms (in the background)%n", streamNanos / 1_000_000);
+        System.out.printf("unidist: restore, streamed       %,d ms%n", readNanos / 1_000_000);
+        System.out.printf("restored queue size              %,d%n", restoredSize);
+        System.out.printf("jgroups-raft: to byte array      %,d ms (RAFT waits), array of %,d bytes%n",
+                arrayNanos / 1_000_000, array.buffer().length);
+        System.out.printf("jgroups-raft: array to file+fsync %,d ms (RAFT waits)%n", fileNanos / 1_000_000);
     }
 
     private static long size(UnidistStateMachine sm) throws IOException {

@@ -31,12 +31,15 @@ final class TestCluster implements AutoCloseable {
     private final List<String> voters;
     private final Map<String, ClusterNode> nodes = new LinkedHashMap<>();
     private final Duration operationTimeout;
+    private final java.util.function.UnaryOperator<ClusterConfig.Builder> settings;
 
-    private TestCluster(String name, Path dir, List<String> voters, Duration operationTimeout) {
+    private TestCluster(String name, Path dir, List<String> voters, Duration operationTimeout,
+                        java.util.function.UnaryOperator<ClusterConfig.Builder> settings) {
         this.name = name;
         this.dir = dir;
         this.voters = voters;
         this.operationTimeout = operationTimeout;
+        this.settings = settings;
     }
 
     /** Starts voters {@code v1..vN} and non-voters {@code n1..nM}, and waits for a leader. */
@@ -45,12 +48,18 @@ final class TestCluster implements AutoCloseable {
     }
 
     static TestCluster start(Path dir, int voterCount, int nonVoters, Duration operationTimeout) {
+        return start(dir, voterCount, nonVoters, operationTimeout, b -> b);
+    }
+
+    /** As {@link #start(Path, int, int, Duration)}, with {@code settings} applied to every node's configuration. */
+    static TestCluster start(Path dir, int voterCount, int nonVoters, Duration operationTimeout,
+                             java.util.function.UnaryOperator<ClusterConfig.Builder> settings) {
         List<String> voters = new ArrayList<>();
         for (int i = 1; i <= voterCount; i++) {
             voters.add("v" + i);
         }
         TestCluster cluster = new TestCluster("test-" + CLUSTERS.incrementAndGet() + "-" + ProcessHandle.current().pid(),
-                dir, voters, operationTimeout);
+                dir, voters, operationTimeout, settings);
         try {
             for (String v : voters) {
                 cluster.startNode(v);
@@ -73,7 +82,7 @@ final class TestCluster implements AutoCloseable {
         if (voters.contains(node)) {
             b.dataDir(dir.resolve(node));
         }
-        return b.build();
+        return settings.apply(b).build();
     }
 
     ClusterNode startNode(String node) {

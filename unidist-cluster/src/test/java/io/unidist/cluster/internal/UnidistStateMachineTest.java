@@ -183,14 +183,74 @@ class UnidistStateMachineTest {
     }
 
     @Test
-    void theSizeOfEachSnapshotIsReportedSoThatTheLogThresholdCanFollowIt() throws Exception {
-        long s = open("a");
-        add(s, 1, "c", 1);
-        long[] reported = {-1};
-        sm.snapshotSizes(size -> reported[0] = size);
+    void aFrozenStateMachineWritesTheStateOfTheFreezeNotLaterChanges() throws Exception {
+        long a = open("a");
+        List<byte[]> before = new ArrayList<>();
+        List<byte[]> after = new ArrayList<>();
+        int seq = 0;
+        before.add(entry(Op.QUEUE_DECLARE, a, ++seq, seq, o -> {
+            o.writeUTF("q");
+            o.writeBoolean(true);
+            o.writeLong(30_000);
+            o.writeInt(3);
+            o.writeLong(Long.MAX_VALUE);
+        }));
+        for (int i = 0; i < 50; i++) {
+            int n = i;
+            before.add(entry(Op.STATE_PUT, a, ++seq, seq, o -> putBody(o, "k" + (n % 20), "v" + n)));
+            before.add(entry(Op.QUEUE_OFFER, a, ++seq, seq, o -> offerBody(o, "m" + n)));
+        }
+        before.add(entry(Op.QUEUE_POLL, a, ++seq, seq, o -> pollBody(o)));
+        for (int i = 0; i < 30; i++) {
+            int n = i;
+            after.add(entry(Op.STATE_PUT, a, ++seq, seq, o -> putBody(o, "k" + (n % 7), "w" + n)));
+            after.add(entry(Op.QUEUE_POLL, a, ++seq, seq, o -> pollBody(o)));
+            after.add(entry(Op.QUEUE_OFFER, a, ++seq, seq, o -> offerBody(o, "late" + n)));
+        }
+        UnidistStateMachine replica = new UnidistStateMachine("replica");
+        replica.readContentFrom(new ByteArrayDataInputStream(content(sm)));
+        for (byte[] e : before) {
+            sm.apply(e, 0, e.length, true);
+            replica.apply(e, 0, e.length, true);
+        }
+        UnidistStateMachine.Frozen frozen = sm.freeze();
+        for (byte[] e : after) {
+            sm.apply(e, 0, e.length, true); // polls set in-flight, attempts and deadlines of shared messages
+        }
         ByteArrayDataOutputStream out = new ByteArrayDataOutputStream();
-        sm.writeContentTo(out);
-        assertEquals(out.position(), reported[0]);
+        frozen.writeTo(out);
+        assertArrayEquals(content(replica), Reply.bytes(out), "the frozen content is the state at the freeze");
+        assertFalse(java.util.Arrays.equals(content(sm), Reply.bytes(out)), "the live state moved on");
+    }
+
+    private static byte[] content(UnidistStateMachine machine) throws Exception {
+        ByteArrayDataOutputStream out = new ByteArrayDataOutputStream();
+        machine.writeContentTo(out);
+        return Reply.bytes(out);
+    }
+
+    private static void putBody(ByteArrayDataOutputStream o, String key, String value) {
+        byte[] v = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        o.writeUTF("bucket");
+        o.writeUTF(key);
+        o.writeInt(v.length);
+        o.write(v);
+        o.writeLong(0);
+    }
+
+    private static void offerBody(ByteArrayDataOutputStream o, String message) {
+        byte[] v = message.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        o.writeUTF("q");
+        o.writeBoolean(false);
+        o.writeInt(v.length);
+        o.write(v);
+        o.writeLong(0);
+    }
+
+    private static void pollBody(ByteArrayDataOutputStream o) {
+        o.writeUTF("q");
+        o.writeBoolean(false);
+        o.writeBoolean(false);
     }
 
     @Test
