@@ -31,4 +31,18 @@ public final class UnidistCluster {
     public static Unidist join(ClusterConfig config) {
         return ClusterNode.join(config);
     }
+
+    /**
+     * Direct messages between the members of {@code node}'s cluster (see
+     * {@link ClusterMessaging} for what they guarantee: less than the primitives).
+     *
+     * @throws IllegalArgumentException if {@code node} was not returned by {@link #join}
+     */
+    public static ClusterMessaging messaging(Unidist node) {
+        if (node instanceof ClusterNode clustered) {
+            return clustered.messaging();
+        }
+        throw new IllegalArgumentException("not a clustered node: " + node
+                + " (only a node returned by UnidistCluster.join has cluster messaging)");
+    }
 }

@@ -56,6 +56,7 @@ public final class ClusterNode implements Unidist {
     private final Map<String, ClusterQueue<?>> queues = new ConcurrentHashMap<>();
     private final Map<Long, DeliveryHandler> deliveries = new ConcurrentHashMap<>();
     private final Watches watches;
+    private final Messaging messaging;
     private volatile boolean closed;
 
     private ClusterNode(ClusterConfig config, JChannel main, RaftServer server, Duration leaseTimeout) {
@@ -67,6 +68,7 @@ public final class ClusterNode implements Unidist {
         this.session = new Session(this);
         this.leases = new Leases(this, leaseTimeout);
         this.watches = new Watches(this);
+        this.messaging = new Messaging(self, main);
     }
 
     /** Joins the cluster; see {@link io.unidist.cluster.UnidistCluster#join}. */
@@ -93,6 +95,7 @@ public final class ClusterNode implements Unidist {
             main.setReceiver(node.receiver());
             main.connect(config.clusterName());
             node.client.viewChanged(main.getView());
+            node.messaging.viewChanged(main.getView());
             if (server != null) {
                 server.mainViewChanged(main.getView());
                 server.start();
@@ -131,6 +134,7 @@ public final class ClusterNode implements Unidist {
             @Override
             public void viewAccepted(View view) {
                 client.viewChanged(view);
+                messaging.viewChanged(view);
                 if (server != null) {
                     server.mainViewChanged(view);
                 }
@@ -177,6 +181,7 @@ public final class ClusterNode implements Unidist {
                     byte[] value = in.readBoolean() ? Wire.readBytes(in) : null;
                     watches.pushed(bucket, version, key, value);
                 }
+                case Wire.APP -> messaging.received(msg.getSrc(), in);
                 default -> throw new IOException("unknown message type " + type);
             }
         } catch (Exception e) {
@@ -397,6 +402,11 @@ public final class ClusterNode implements Unidist {
         return watches;
     }
 
+    /** Direct messages to other members (see {@link io.unidist.cluster.UnidistCluster#messaging}). */
+    public io.unidist.cluster.ClusterMessaging messaging() {
+        return messaging;
+    }
+
     /** This voter's Raft server, or null on a non-voter (for tests and status). */
     RaftServer server() {
         return server;
@@ -434,6 +444,7 @@ public final class ClusterNode implements Unidist {
                     e.getMessage());
         }
         closed = true;
+        messaging.close();
         leases.close();
         watches.close();
         closeQuietly(server, main);
@@ -443,6 +454,7 @@ public final class ClusterNode implements Unidist {
     /** A crash, for tests: the channels close without closing the session, as when the process dies. */
     void crashForTest() {
         closed = true;
+        messaging.close();
         leases.close();
         watches.close();
         closeQuietly(server, main);

@@ -23,6 +23,8 @@ final class Wire {
     static final byte GRANTED = 3;
     static final byte DELIVERED = 4;
     static final byte CHANGED = 5;
+    /** A {@link io.unidist.cluster.ClusterMessaging} message: topic, payload. */
+    static final byte APP = 6;
 
     static final byte ANSWER = 0;
     static final byte NOT_LEADER = 1;
