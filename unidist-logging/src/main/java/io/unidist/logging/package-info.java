@@ -45,13 +45,32 @@
  *   <tr><td>{@code unidist.logging.track.<track>.callerData}</td><td>value of {@code callerData}</td><td>the same for one track</td></tr>
  *   <tr><td>{@code unidist.logging.json.maxMessageChars}</td><td>{@code 65536}</td><td>longer messages and stacks are
  *       cut in the JSON file and end with {@code …[truncated, N chars in total]}</td></tr>
+ *   <tr><td>{@code unidist.logging.manifest.enabled}</td><td>{@code true}</td><td>write the scrapers' manifest
+ *       (below) and a header line at the top of each text file</td></tr>
+ *   <tr><td>{@code unidist.logging.manifest.interval}</td><td>{@code 1s}</td><td>how often the manifest is brought
+ *       up to date if offsets moved: {@code 250ms}, {@code 2s}, {@code 1m}, a bare number is milliseconds, at
+ *       least {@code 10ms}</td></tr>
  *   </tbody>
  * </table>
+ *
+ * <h2>Manifest for log scrapers</h2>
+ * {@code <dir>/<program>.manifest.json} lists every file of the program with its state
+ * ({@code active}, {@code rotated}, {@code compressed}, {@code deleted}), a fingerprint of its
+ * content that rotation, renames and compression keep (SHA-256 of the first line), and the
+ * offset just past its last complete, flushed record, so that a scraper resumes without loss or
+ * duplicates. Guarantees: the manifest is replaced atomically (temporary file, fsync, rename,
+ * directory fsync), so it always parses; an offset never counts a partly written record and
+ * never decreases for a fingerprint; the manifest is brought up to date soon after each open,
+ * rollover, compression and deletion, every interval if offsets moved, when logback stops and
+ * at JVM exit, and lags the files by at most one interval in between (what a crash can lose:
+ * that lag, until the program runs again). Nothing is done per record beyond updating a few
+ * fields in memory. The format and the scraper's algorithm are in {@code docs/LOG-MANIFEST.md}.
  *
  * <h2>Failure</h2>
  * If the log directory cannot be made or written, one warning goes to stderr, the console line
  * is kept (even if turned off), tracks go to the console too, and the program runs on without
- * files. JSON lines are valid for
+ * files. If the manifest cannot be written, one warning goes to stderr, logging goes on and
+ * the manifest is retried every interval. JSON lines are valid for
  * any message: quotes, backslashes and control characters are escaped, a lone surrogate becomes
  * U+FFFD.
  *

@@ -32,6 +32,23 @@ final class ChildJvm {
      */
     static ChildJvm run(Path workDir, Path extraClassPath, String... jvmArgs)
             throws IOException, InterruptedException {
+        Process process = start(workDir, extraClassPath, ZeroConfigMain.class, jvmArgs);
+        Path out = workDir.resolve("child.out");
+        Path err = workDir.resolve("child.err");
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("child JVM did not exit within 60 s");
+        }
+        return new ChildJvm(process.exitValue(), process.pid(),
+                Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Starts {@code mainClass} in {@code workDir} with the test class path and returns at once;
+     * its stdout and stderr go to {@code child.out} and {@code child.err} there.
+     */
+    static Process start(Path workDir, Path extraClassPath, Class<?> mainClass, String... jvmArgs)
+            throws IOException {
         String classPath = System.getProperty("java.class.path");
         if (extraClassPath != null) {
             classPath = extraClassPath + File.pathSeparator + classPath;
@@ -41,16 +58,9 @@ final class ChildJvm {
         command.addAll(List.of(jvmArgs));
         command.add("-cp");
         command.add(classPath);
-        command.add(ZeroConfigMain.class.getName());
-        Path out = workDir.resolve("child.out");
-        Path err = workDir.resolve("child.err");
-        Process process = new ProcessBuilder(command).directory(workDir.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("child JVM did not exit within 60 s");
-        }
-        return new ChildJvm(process.exitValue(), process.pid(),
-                Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        command.add(mainClass.getName());
+        return new ProcessBuilder(command).directory(workDir.toFile())
+                .redirectOutput(workDir.resolve("child.out").toFile())
+                .redirectError(workDir.resolve("child.err").toFile()).start();
     }
 }

@@ -183,9 +183,11 @@ class FilesTest {
                 .collect(Collectors.toList());
     }
 
+    /** The log files: not the scrapers' manifest, which is not counted in the cap. */
     private List<Path> files() {
         try (Stream<Path> list = Files.list(dir)) {
-            return list.sorted().collect(Collectors.toList());
+            return list.filter(p -> !p.getFileName().toString().startsWith("prog.manifest.json"))
+                    .sorted().collect(Collectors.toList());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -10,7 +10,7 @@ import java.util.Map;
  * the standard escapes, nothing after the value). Objects become {@link LinkedHashMap}s,
  * numbers {@link Long} or {@link Double}.
  */
-final class MiniJson {
+public final class MiniJson {
 
     private final String text;
     private int pos;
@@ -19,7 +19,8 @@ final class MiniJson {
         this.text = text;
     }
 
-    static Object parse(String text) {
+    /** @return the value of {@code text}; objects are maps, numbers Long or Double */
+    public static Object parse(String text) {
         MiniJson parser = new MiniJson(text);
         parser.skipSpace();
         Object value = parser.value();
@@ -30,8 +31,9 @@ final class MiniJson {
         return value;
     }
 
+    /** @return the object {@code text} holds */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> parseObject(String text) {
+    public static Map<String, Object> parseObject(String text) {
         Object value = parse(text);
         if (!(value instanceof Map)) {
             throw new IllegalArgumentException("not a JSON object: " + text);

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Proves the zero-config promise in a fresh JVM, where logback's configurator SPI really runs:
  * a program with no XML and no settings writes the console line and the text and JSON-lines
- * files of its main track and of a named track under {@code ./logs}; a user's
+ * files of its main track and of a named track under {@code ./logs}, and at its normal exit a
+ * scrapers' manifest that lists every file to its end; a user's
  * {@code logback.xml} on the class path takes over; an unwritable directory gives one warning
  * and console logging. Multi-process, about a second per JVM.
  */
@@ -71,6 +72,8 @@ class ZeroConfigTest {
                 audit.stream().map(r -> r.get("message")).collect(Collectors.toList()));
         assertEquals("audit", audit.get(0).get("track"));
         assertTrue(Files.readString(logs.resolve("ZeroConfigMain.audit.log")).contains("audited record"));
+
+        assertManifestListsEveryFileToItsEnd(logs);
 
         long[] seq = java.util.stream.Stream.concat(main.stream(), audit.stream())
                 .mapToLong(r -> (Long) r.get("seq")).sorted().toArray();
@@ -136,6 +139,23 @@ class ZeroConfigTest {
         assertEquals("from-file", records.get(0).get("program"));
         assertEquals("hello from the child", records.get(0).get("message"), "INFO from the file beat WARN");
         assertFalse(child.stdout.contains("hello from the child"), "the system property turned the console off");
+    }
+
+    /** The program exited normally: the exit hook wrote the manifest with every record in it. */
+    @SuppressWarnings("unchecked")
+    private static void assertManifestListsEveryFileToItsEnd(Path logs) throws IOException {
+        Map<String, Object> manifest =
+                MiniJson.parseObject(Files.readString(logs.resolve("ZeroConfigMain.manifest.json")));
+        List<Map<String, Object>> files = (List<Map<String, Object>>) manifest.get("files");
+        assertEquals(List.of("ZeroConfigMain.audit.jsonl", "ZeroConfigMain.audit.log", "ZeroConfigMain.jsonl",
+                "ZeroConfigMain.log"), files.stream().map(f -> f.get("path")).collect(Collectors.toList()));
+        for (Map<String, Object> file : files) {
+            assertEquals(Files.size(logs.resolve((String) file.get("path"))), file.get("offset"), file.toString());
+            assertEquals("active", file.get("state"));
+        }
+        // main: hello (1), warning (2), bye (5); audit: its two records (3, 4)
+        assertEquals(List.of(3L, 4L), List.of(files.get(0).get("firstSeq"), files.get(0).get("lastSeq")));
+        assertEquals(List.of(1L, 5L), List.of(files.get(2).get("firstSeq"), files.get(2).get("lastSeq")));
     }
 
     static List<Map<String, Object>> jsonLines(Path file) throws IOException {

@@ -14,10 +14,10 @@ import java.util.stream.Stream;
  * <p>Logback's {@code totalSizeCap} counts the archives of one rolling policy only, so N tracks
  * could use N times the cap. After each rollover of any track, {@link #enforce()} adds up every
  * file whose name starts with {@code <program>.} (active files, archives and archives being
- * compressed) and deletes the oldest compressed archives ({@code .gz}) until the sum is at or
- * below the cap. Active files are never deleted, so the sum can exceed the cap by at most the
- * active files' size. An archive still being compressed is counted at its uncompressed size,
- * which only errs towards deleting early.
+ * compressed; not the scrapers' manifest) and deletes the oldest compressed archives
+ * ({@code .gz}) until the sum is at or below the cap. Active files are never deleted, so the
+ * sum can exceed the cap by at most the active files' size. An archive still being compressed
+ * is counted at its uncompressed size, which only errs towards deleting early.
  *
  * <p>Thread safety: {@link #enforce()} is synchronized; rollovers of different tracks call it
  * from their own threads.
@@ -27,17 +27,20 @@ final class DiskBudget {
     private final Path dir;
     private final String prefix;
     private final long capBytes;
+    private final java.util.function.Consumer<Path> onDelete;
 
-    DiskBudget(Path dir, String program, long capBytes) {
+    /** @param onDelete told of each archive this budget deleted, after the deletion */
+    DiskBudget(Path dir, String program, long capBytes, java.util.function.Consumer<Path> onDelete) {
         this.dir = dir;
         this.prefix = program + ".";
         this.capBytes = capBytes;
+        this.onDelete = onDelete;
     }
 
     synchronized void enforce() {
         List<Path> files = new ArrayList<>();
         try (Stream<Path> list = Files.list(dir)) {
-            list.filter(p -> p.getFileName().toString().startsWith(prefix)).forEach(files::add);
+            list.filter(p -> isLogFile(p.getFileName().toString())).forEach(files::add);
         } catch (IOException e) {
             Warnings.warn("cannot list log directory '" + dir + "' to apply the size cap: " + e);
             return;
@@ -54,12 +57,24 @@ final class DiskBudget {
         for (int i = 0; i < archives.size() && total > capBytes; i++) {
             long size = sizeOf(archives.get(i));
             try {
-                Files.deleteIfExists(archives.get(i));
+                if (Files.deleteIfExists(archives.get(i))) {
+                    onDelete.accept(archives.get(i));
+                }
                 total -= size;
             } catch (IOException e) {
                 Warnings.warn("cannot delete '" + archives.get(i) + "' to keep the size cap: " + e);
             }
         }
+    }
+
+    /**
+     * Files of the program count, except its manifest: that is metadata about the logs, about
+     * 330 bytes per file listed, and counting it would make small caps delete archives to
+     * make room for their own listing.
+     */
+    private boolean isLogFile(String name) {
+        return name.startsWith(prefix) && !name.equals(prefix + "manifest.json")
+                && !name.equals(prefix + "manifest.json.tmp");
     }
 
     private static long sizeOf(Path file) {

@@ -29,6 +29,8 @@ import org.slf4j.event.KeyValuePair;
 public final class JsonLinesEncoder extends EncoderBase<ILoggingEvent> {
 
     private static final AtomicLong SEQUENCE = new AtomicLong();
+    /** The seq of the record this thread encoded last, for the manifest (see {@link #takeLastSeq}). */
+    private static final ThreadLocal<long[]> LAST_SEQ = ThreadLocal.withInitial(() -> new long[1]);
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
     private static final byte[] EMPTY = new byte[0];
@@ -88,7 +90,9 @@ public final class JsonLinesEncoder extends EncoderBase<ILoggingEvent> {
         TIME.formatTo(event.getInstant(), out);
         out.append("\",\"level\":\"").append(event.getLevel()).append('"');
         out.append(fixedFields);
-        out.append(",\"seq\":").append(SEQUENCE.incrementAndGet());
+        long seq = SEQUENCE.incrementAndGet();
+        LAST_SEQ.get()[0] = seq;
+        out.append(",\"seq\":").append(seq);
         out.append(",\"thread\":");
         Json.appendString(out, event.getThreadName(), maxChars);
         out.append(",\"logger\":");
@@ -103,6 +107,18 @@ public final class JsonLinesEncoder extends EncoderBase<ILoggingEvent> {
         }
         out.append("}\n");
         return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The {@code seq} of the record this thread encoded last, then 0 until it encodes another.
+     * Logback encodes and writes an event on the same thread, so the appender that has just
+     * written a record learns its seq here without parsing the bytes.
+     */
+    static long takeLastSeq() {
+        long[] holder = LAST_SEQ.get();
+        long seq = holder[0];
+        holder[0] = 0;
+        return seq;
     }
 
     private void appendMdc(StringBuilder out, Map<String, String> mdc) {

@@ -25,6 +25,10 @@ import java.util.regex.Pattern;
  * archived as {@code <base>.<yyyy-MM-dd>.<i>.log.gz} and {@code .jsonl.gz} by logback's
  * {@code SizeAndTimeBasedRollingPolicy} (daily and at the size limit).
  *
+ * <p>With {@code unidist.logging.manifest.enabled} (the default) the file appenders are
+ * {@link ManifestedFileAppender}s and a {@link LogManifest} follows every file of the program
+ * for scrapers; it is registered with the context, so a reset or stop writes it a last time.
+ *
  * <p>Failure: when the log directory cannot be created or written, one warning goes to stderr,
  * the console appender is installed even if it was turned off, no file appender is made,
  * and tracks log to the console too; the program runs on.
@@ -51,13 +55,18 @@ public final class LogSetup {
     private final String host;
     private final long pid = ProcessHandle.current().pid();
     private final Map<String, Logger> tracks = new ConcurrentHashMap<>();
+    /** The scrapers' manifest, or {@code null} when turned off or without files. */
+    private final LogManifest manifest;
 
     private LogSetup(LoggerContext context, LoggingSettings settings) {
         this.context = context;
         this.settings = settings;
         this.filesEnabled = prepareDirectory(settings.dir);
-        this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize());
         this.host = hostName();
+        this.manifest = filesEnabled && settings.manifest ? LogManifest.start(settings.dir, settings.program,
+                host, pid, settings.manifestIntervalMillis) : null;
+        this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize(),
+                manifest == null ? deleted -> { } : manifest::deleted);
     }
 
     /**
@@ -82,6 +91,9 @@ public final class LogSetup {
             setup.attachFiles(root, settings.program, MAIN_TRACK);
         }
         context.putObject(CONTEXT_KEY, setup);
+        if (setup.manifest != null) {
+            context.register(setup.manifest); // a reset or stop of the context writes it a last time
+        }
         // as logback does after reading an XML file: a set-up problem must not go unseen
         new StatusPrinter2().printInCaseOfErrorsOrWarnings(context);
         return setup;
@@ -95,6 +107,11 @@ public final class LogSetup {
     /** @return the settings this set-up was made from */
     public LoggingSettings settings() {
         return settings;
+    }
+
+    /** @return the scrapers' manifest, or {@code null} when it is turned off or there are no files */
+    LogManifest manifest() {
+        return manifest;
     }
 
     /**
@@ -137,18 +154,20 @@ public final class LogSetup {
     private void attachFiles(Logger logger, String base, String track) {
         boolean caller = settings.callerData(track);
         String plain = PLAIN_PATTERN_HEAD + (caller ? " %file:%line" : "") + " - %msg%n";
-        logger.addAppender(rollingFile(base, "log", pattern(plain)));
-        logger.addAppender(rollingFile(base, "jsonl", new JsonLinesEncoder(
+        logger.addAppender(rollingFile(base, "log", track, pattern(plain)));
+        logger.addAppender(rollingFile(base, "jsonl", track, new JsonLinesEncoder(
                 host, settings.program, pid, track, caller, settings.maxMessageChars)));
     }
 
-    private RollingFileAppender<ILoggingEvent> rollingFile(String base, String extension,
+    private RollingFileAppender<ILoggingEvent> rollingFile(String base, String extension, String track,
                                                            Encoder<ILoggingEvent> encoder) {
         if (!encoder.isStarted()) {
             encoder.setContext(context);
             encoder.start();
         }
-        RollingFileAppender<ILoggingEvent> appender = new RollingFileAppender<>();
+        RollingFileAppender<ILoggingEvent> appender = manifest == null ? new RollingFileAppender<>()
+                : new ManifestedFileAppender(manifest, settings.program, track,
+                        extension.equals("jsonl") ? "json" : "text", pid);
         appender.setContext(context);
         appender.setName(base + "." + extension);
         appender.setFile(settings.dir.resolve(base + "." + extension).toString());

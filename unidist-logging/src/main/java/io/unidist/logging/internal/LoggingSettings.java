@@ -39,6 +39,8 @@ public final class LoggingSettings {
     final FileSize totalSizeCap;
     final boolean callerData;
     final int maxMessageChars;
+    final boolean manifest;
+    final long manifestIntervalMillis;
     private final Properties source;
 
     private LoggingSettings(Properties p) {
@@ -59,6 +61,8 @@ public final class LoggingSettings {
         this.totalSizeCap = capAtLeastFileSize(size(p, PREFIX + "totalSizeCap", "1GB"), maxFileSize);
         this.callerData = bool(p, PREFIX + "callerData", true);
         this.maxMessageChars = integer(p, PREFIX + "json.maxMessageChars", 65_536);
+        this.manifest = bool(p, PREFIX + "manifest.enabled", true);
+        this.manifestIntervalMillis = millis(p, PREFIX + "manifest.interval", 1_000);
     }
 
     /** Reads the settings from the class path file, the config file and system properties. */
@@ -177,6 +181,29 @@ public final class LoggingSettings {
             // warned below
         }
         Warnings.warn(key + "=" + value + " is not a positive integer; using " + dflt);
+        return dflt;
+    }
+
+    private static final java.util.regex.Pattern DURATION =
+            java.util.regex.Pattern.compile("\\s*(\\d{1,9})\\s*(ms|s|m)?\\s*");
+
+    /** A duration such as {@code 250ms}, {@code 1s} or {@code 2m}; a bare number is milliseconds. */
+    private static long millis(Properties p, String key, long dflt) {
+        String value = p.getProperty(key);
+        if (value == null) {
+            return dflt;
+        }
+        java.util.regex.Matcher m = DURATION.matcher(value);
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "ms" : m.group(2);
+            long ms = unit.equals("m") ? n * 60_000 : unit.equals("s") ? n * 1_000 : n;
+            if (ms >= 10) {
+                return ms;
+            }
+        }
+        Warnings.warn(key + "=" + value + " is not a duration of at least 10ms such as 250ms or 1s; using "
+                + dflt + "ms");
         return dflt;
     }
 

@@ -31,6 +31,17 @@ class LoggingSettingsTest {
         assertEquals(30, s.maxHistoryDays);
         assertTrue(s.callerData("main"));
         assertEquals(65_536, s.maxMessageChars);
+        assertTrue(s.manifest);
+        assertEquals(1_000, s.manifestIntervalMillis);
+    }
+
+    @Test
+    void manifestIntervalTakesMillisecondsSecondsAndMinutes() {
+        assertEquals(250, of("unidist.logging.manifest.interval", "250ms").manifestIntervalMillis);
+        assertEquals(250, of("unidist.logging.manifest.interval", "250").manifestIntervalMillis);
+        assertEquals(2_000, of("unidist.logging.manifest.interval", " 2 s ").manifestIntervalMillis);
+        assertEquals(60_000, of("unidist.logging.manifest.interval", "1m").manifestIntervalMillis);
+        assertFalse(of("unidist.logging.manifest.enabled", "false").manifest);
     }
 
     @Test
@@ -54,11 +65,14 @@ class LoggingSettingsTest {
     void badValuesFallBackToTheDefaults() {
         LoggingSettings s = of("unidist.logging.file.maxSize", "lots",
                 "unidist.logging.level", "LOUD", "unidist.logging.console", "yes please",
-                "unidist.logging.json.maxMessageChars", "-3");
+                "unidist.logging.json.maxMessageChars", "-3", "unidist.logging.manifest.interval", "5ms",
+                "unidist.logging.manifest.enabled", "sometimes");
         assertEquals(10L * 1024 * 1024, s.maxFileSize.getSize());
         assertEquals(Level.INFO, s.rootLevel);
         assertTrue(s.console);
         assertEquals(65_536, s.maxMessageChars);
+        assertEquals(1_000, s.manifestIntervalMillis, "below 10ms is refused");
+        assertTrue(s.manifest);
     }
 
     @Test
