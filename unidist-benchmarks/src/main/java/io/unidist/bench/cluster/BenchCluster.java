@@ -83,6 +83,11 @@ final class BenchCluster implements AutoCloseable {
         return fsync;
     }
 
+    /** This process's node, the non-voter {@code client}. */
+    Unidist client() {
+        return client;
+    }
+
     private void startVoters(List<String> jvmOptions) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         for (int i = 0; i < VOTERS.size(); i++) {
@@ -227,6 +232,19 @@ final class BenchCluster implements AutoCloseable {
         return missing;
     }
 
+    /**
+     * Offers {@code n} messages of {@code bytes} random bytes (one payload per thread) to queue {@code name} from
+     * this process with {@code threads} threads, as fast as they are taken; a failed offer counts as an error and is
+     * not repeated. {@code done} counts the offers made so far.
+     */
+    Measurement fillQueue(String name, int bytes, long n, int threads, AtomicLong done) throws InterruptedException {
+        io.unidist.MessageQueue<byte[]> queue = client.queue(name, byte[].class);
+        return ClosedLoop.runCount(threads, n, done, i -> {
+            byte[] message = VoterMain.payload(bytes);
+            return () -> queue.offer(message);
+        });
+    }
+
     /** Runs {@code task} for 0..n-1 on 16 threads; the first failure is rethrown. */
     private static void runAll(int n, java.util.function.IntConsumer task) throws InterruptedException {
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
@@ -332,6 +350,31 @@ final class BenchCluster implements AutoCloseable {
         awaitHealthy(Duration.ofSeconds(90));
         return new Failover(round, leader, newLeader, next, longestGap.get(), errors.get(),
                 firstError.get() == null ? "-" : firstError.get());
+    }
+
+    /** kill -9 of every voter, all at once; returns once all are gone. The client node stays. */
+    void killVoters() throws InterruptedException {
+        voters.values().forEach(VoterProcess::killNow);
+        for (VoterProcess p : voters.values()) {
+            p.kill();
+        }
+    }
+
+    /**
+     * Starts every voter that is not running again, same name, ports and data directory, and returns once all of
+     * them have joined (printed {@code ready}).
+     */
+    void restartVoters(Duration timeout) throws IOException, InterruptedException {
+        List<VoterProcess> started = new ArrayList<>();
+        for (VoterProcess p : voters.values()) {
+            if (!p.isAlive()) {
+                p.start();
+                started.add(p);
+            }
+        }
+        for (VoterProcess p : started) {
+            p.awaitReady(timeout);
+        }
     }
 
     /** Leaves with the client node, asks the voters to quit, and kills those that have not within 10 s. */

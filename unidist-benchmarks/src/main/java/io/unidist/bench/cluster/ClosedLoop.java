@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 
@@ -78,6 +79,51 @@ final class ClosedLoop {
         return Measurement.of(all, at, windowNanos, errors, firstError.get());
     }
 
+    /**
+     * Runs {@code calls} calls on {@code threads} threads as fast as they complete, all measured (no warm-up), and
+     * returns what they gave, the window being the whole run. A call that throws counts as an error and is not
+     * repeated.
+     *
+     * @param threads   client threads
+     * @param calls     calls in all
+     * @param completed counts the calls done so far (successful or not), for progress reports
+     * @param actions   makes thread i's action (called on the launching thread, before the load starts)
+     */
+    static Measurement runCount(int threads, long calls, AtomicLong completed, IntFunction<Action> actions)
+            throws InterruptedException {
+        Recorder[] recorders = new Recorder[threads];
+        List<Thread> workers = new ArrayList<>(threads);
+        AtomicReference<String> firstError = new AtomicReference<>();
+        AtomicLong next = new AtomicLong();
+        for (int i = 0; i < threads; i++) {
+            Recorder r = new Recorder();
+            recorders[i] = r;
+            Action action = actions.apply(i);
+            Thread t = new Thread(() -> r.loopCount(action, next, calls, completed, firstError), "bench-count-" + i);
+            t.setDaemon(true);
+            workers.add(t);
+        }
+        long started = System.nanoTime();
+        workers.forEach(Thread::start);
+        for (Thread t : workers) {
+            t.join();
+        }
+        long elapsed = System.nanoTime() - started;
+        int total = 0;
+        long errors = 0;
+        for (Recorder r : recorders) {
+            total += r.count;
+            errors += r.errors;
+        }
+        long[] all = new long[total];
+        int at = 0;
+        for (Recorder r : recorders) {
+            System.arraycopy(r.latencies, 0, all, at, r.count);
+            at += r.count;
+        }
+        return Measurement.of(all, at, elapsed, errors, firstError.get());
+    }
+
     /** One thread's latencies; guarded by itself only for the final read (a stuck thread may still be running). */
     private static final class Recorder {
         private long[] latencies = new long[4096];
@@ -111,6 +157,26 @@ final class ClosedLoop {
                     } catch (InterruptedException stop) {
                         return;
                     }
+                }
+            }
+        }
+
+        void loopCount(Action action, AtomicLong next, long calls, AtomicLong completed,
+                AtomicReference<String> firstError) {
+            while (next.getAndIncrement() < calls) {
+                long start = System.nanoTime();
+                try {
+                    action.run();
+                    record(System.nanoTime() - start);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (Exception | AssertionError e) {
+                    synchronized (this) {
+                        errors++;
+                    }
+                    firstError.compareAndSet(null, e.toString());
+                } finally {
+                    completed.incrementAndGet();
                 }
             }
         }

@@ -51,6 +51,8 @@ import java.util.Set;
  * alike. Results go to {@code results.csv}, {@code results.md} and {@code failover.csv} in the output directory,
  * and the Markdown to standard output; progress goes to stderr. All child processes die with the launcher
  * (shutdown hook; a voter also exits when its stdin closes).
+ *
+ * <p>A large backlog (snapshots, heap, restarts) is measured on the same clusters by {@link BacklogRestart}.
  */
 public final class ClusterBench {
     private Duration warmup = Duration.ofSeconds(2);
@@ -452,11 +454,11 @@ public final class ClusterBench {
         return env;
     }
 
-    private static void progress(String line) {
+    static void progress(String line) {
         System.err.println("[bench] " + line);
     }
 
-    private static void deleteTree(Path root) {
+    static void deleteTree(Path root) {
         try {
             Files.walkFileTree(root, new SimpleFileVisitor<>() {
                 @Override

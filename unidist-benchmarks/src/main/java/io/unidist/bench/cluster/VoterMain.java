@@ -10,6 +10,7 @@ import io.unidist.Unidist;
 import io.unidist.cluster.ClusterConfig;
 import io.unidist.cluster.UnidistCluster;
 import io.unidist.cluster.internal.ClusterNode;
+import io.unidist.cluster.internal.UnidistRaft;
 import java.io.BufferedReader;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -37,6 +38,11 @@ import org.jgroups.raft.blocks.RaftSyncCounter;
  *       <threads> <warm-up ms> <window ms>}: a closed-loop load from this process (B: payload bytes), answered
  *       with a {@link Measurement};</li>
  *   <li>{@code echo}: starts the loopback echo server, {@code ok port=<port>};</li>
+ *   <li>{@code heap}: a full GC, then this JVM's heap ({@link VoterReports.Heap});</li>
+ *   <li>{@code raft}: where its Raft log stands ({@link VoterReports.RaftPosition});</li>
+ *   <li>{@code snapshots}: what its snapshots cost since start ({@link UnidistRaft.SnapshotStats});</li>
+ *   <li>{@code snapshot}: a snapshot now (RAFT's {@code snapshot()}: frozen and written on RAFT's thread), then
+ *       {@code snapshots}' answer;</li>
  *   <li>{@code quit}: leaves and exits. End of input (the launcher died) exits too.</li>
  * </ul>
  * Standard output carries only these lines: everything else that writes to {@code System.out} goes to stderr,
@@ -48,6 +54,7 @@ import org.jgroups.raft.blocks.RaftSyncCounter;
 public final class VoterMain {
     /** The JGroups file of every node of the benchmark. */
     static final String JGROUPS_FILE = "unidist-local.xml";
+    private static final VoterReports.HeapWatch HEAP = new VoterReports.HeapWatch();
 
     private final Unidist node;
     private final CounterServiceNode baseline;
@@ -67,6 +74,7 @@ public final class VoterMain {
     public static void main(String[] args) {
         PrintStream protocol = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         System.setOut(System.err); // JGroups banners, logback status: never on the protocol stream
+        HEAP.install();
         if (args.length != 7) {
             protocol.println("err usage: VoterMain <cluster> <name> <voters> <bind port> <first port> <data dir> <on|off>");
             System.exit(2);
@@ -158,6 +166,19 @@ public final class VoterMain {
                 return "warm";
             case "echo":
                 return "port=" + Floors.startEchoServer();
+            case "heap":
+                return HEAP.measure().encode();
+            case "raft": {
+                UnidistRaft raft = raft();
+                return new VoterReports.RaftPosition(((ClusterNode) node).leaderName(), raft.commitIndex(),
+                        raft.lastAppended(), raft.log().firstAppended(),
+                        ((ClusterNode) node).raftChannel().getView().size()).encode();
+            }
+            case "snapshots":
+                return VoterReports.encode(raft().snapshotStats());
+            case "snapshot":
+                raft().snapshot();
+                return VoterReports.encode(raft().snapshotStats());
             case "run":
                 if (words.length != 5) {
                     throw new IllegalArgumentException("usage: run <operation> <threads> <warm-up ms> <window ms>");
@@ -169,6 +190,14 @@ public final class VoterMain {
             default:
                 throw new IllegalArgumentException("unknown command '" + String.join(" ", words) + "'");
         }
+    }
+
+    private UnidistRaft raft() {
+        UnidistRaft raft = ((ClusterNode) node).raftChannel().getProtocolStack().findProtocol(UnidistRaft.class);
+        if (raft == null) {
+            throw new IllegalStateException("the raft channel of " + node.nodeName() + " runs no UnidistRaft");
+        }
+        return raft;
     }
 
     private Measurement run(String operation, int threads, long warmup, long window) throws Exception {

@@ -126,6 +126,13 @@ final class VoterProcess {
         }
     }
 
+    /** kill -9 without waiting for the process to go ({@link #kill} waits). */
+    void killNow() {
+        if (process != null) {
+            process.destroyForcibly(); // SIGKILL on Unix
+        }
+    }
+
     /** kill -9; returns once the process is gone. */
     void kill() throws InterruptedException {
         if (process != null) {

@@ -32,14 +32,88 @@ import org.jgroups.util.ByteArrayDataOutputStream;
  * <p>The log threshold follows the state: after a snapshot of S bytes the next one is taken
  * after max(configured threshold, 2 S) bytes of log, so that a large state is not rewritten
  * every few writes.
+ *
+ * <p>What the snapshots cost is counted ({@link #snapshotStats()}): the time RAFT's thread spent
+ * freezing, the time of the write and of the truncation, and the load at start. The counters
+ * are for diagnostics and the cluster benchmark; they change nothing.
  */
 public class UnidistRaft extends RAFT {
     private final Object snapshotLock = new Object();
     private ExecutorService writer;
-    private Future<Long> pending;
+    private Future<Written> pending;
     private long pendingIndex;
     private long configuredMaxLogSize = -1;
     private volatile long lastSnapshotBytes = -1;
+    private final Object statsLock = new Object();
+    private final Timing freezes = new Timing();
+    private final Timing writes = new Timing();
+    private final Timing truncations = new Timing();
+    private long snapshotsWritten;
+    private long synchronousSnapshots;
+    private long failedSnapshots;
+    private long lastSnapshotIndex = -1;
+    private long loadNanos = -1;
+    private long replayNanos = -1;
+    private long replayedEntries;
+
+    /**
+     * The count, last, longest and total of one kind of step, in nanoseconds; -1 for last and
+     * longest while the count is 0.
+     *
+     * @param count      how many times the step ran
+     * @param lastNanos  the last one's time
+     * @param maxNanos   the longest one's time
+     * @param totalNanos the sum of all
+     */
+    public record Durations(long count, long lastNanos, long maxNanos, long totalNanos) { }
+
+    /**
+     * What the snapshots of this voter cost since it started.
+     *
+     * @param written         snapshots on disk (background and synchronous)
+     * @param synchronous     of which taken by {@link #takeSnapshot} (RAFT's {@code snapshot()}, or
+     *                        before sending a snapshot to a lagging follower): frozen and written
+     *                        on the calling thread, RAFT's thread for both
+     * @param failed          snapshots whose write failed or timed out (the log kept its entries)
+     * @param lastIndex       the log index of the last snapshot written, -1 if none
+     * @param lastBytes       its content size in bytes, -1 if none
+     * @param freeze          the freezes of the state machine, on RAFT's thread (the stall every
+     *                        write of the group waits for)
+     * @param write           streaming the frozen state to the file, forced and renamed (on the
+     *                        background thread unless synchronous)
+     * @param truncate        truncating the log once the snapshot was on disk, on RAFT's thread
+     * @param loadNanos       at start, checking and reading the snapshot into the state machine;
+     *                        -1 if there was no snapshot
+     * @param replayNanos     at start, applying the committed log entries after the snapshot; -1 if
+     *                        the state machine was not loaded at start
+     * @param replayedEntries the entries applied then (without a snapshot: the log entries read,
+     *                        RAFT's internal ones included)
+     */
+    public record SnapshotStats(long written, long synchronous, long failed, long lastIndex, long lastBytes,
+            Durations freeze, Durations write, Durations truncate, long loadNanos, long replayNanos,
+            long replayedEntries) { }
+
+    /** A file write's size and time. */
+    private record Written(long bytes, long nanos) { }
+
+    /** Accumulates one kind of {@link Durations}; guarded by {@link #statsLock}. */
+    private static final class Timing {
+        private long count;
+        private long last = -1;
+        private long max = -1;
+        private long total;
+
+        void add(long nanos) {
+            count++;
+            last = nanos;
+            max = Math.max(max, nanos);
+            total += nanos;
+        }
+
+        Durations durations() {
+            return new Durations(count, last, max, total);
+        }
+    }
 
     /** A RAFT protocol under RAFT's own protocol id, so that its headers are RAFT's. */
     public UnidistRaft() {
@@ -83,6 +157,15 @@ public class UnidistRaft extends RAFT {
         return lastSnapshotBytes;
     }
 
+    /** What this voter's snapshots cost since it started; see {@link SnapshotStats}. */
+    public SnapshotStats snapshotStats() {
+        synchronized (statsLock) {
+            return new SnapshotStats(snapshotsWritten, synchronousSnapshots, failedSnapshots, lastSnapshotIndex,
+                    lastSnapshotBytes, freezes.durations(), writes.durations(), truncations.durations(), loadNanos,
+                    replayNanos, replayedEntries);
+        }
+    }
+
     private UnidistRaftLog fileLog() {
         Log l = log_impl instanceof LogCache cache ? cache.log() : log_impl;
         return l instanceof UnidistRaftLog u ? u : null;
@@ -110,6 +193,7 @@ public class UnidistRaft extends RAFT {
                 log.error("%s: log entry %d not found; no snapshot taken", local_addr, index);
                 return;
             }
+            long started = System.nanoTime();
             byte[] internal = internalState();
             UnidistStateMachine.Frozen frozen;
             try {
@@ -118,13 +202,18 @@ public class UnidistRaft extends RAFT {
                 log.error("%s: cannot freeze the state machine for a snapshot: %s", local_addr, e);
                 return;
             }
+            timed(freezes, System.nanoTime() - started);
             long term = last.term();
             curr_log_size = 0;
             pendingIndex = index;
-            pending = writer.submit(() -> fileLog.writeSnapshot(index, term, out -> {
-                out.write(internal);
-                frozen.writeTo(out);
-            }));
+            pending = writer.submit(() -> {
+                long writeStarted = System.nanoTime();
+                long bytes = fileLog.writeSnapshot(index, term, out -> {
+                    out.write(internal);
+                    frozen.writeTo(out);
+                });
+                return new Written(bytes, System.nanoTime() - writeStarted);
+            });
         }
     }
 
@@ -147,17 +236,18 @@ public class UnidistRaft extends RAFT {
             return;
         }
         try {
-            long bytes = pending.get(5, TimeUnit.MINUTES);
-            if (pendingIndex > log_impl.firstAppended()) {
-                log_impl.truncate(pendingIndex);
-            }
-            written(bytes);
+            Written w = pending.get(5, TimeUnit.MINUTES);
+            timed(writes, w.nanos());
+            truncateTo(pendingIndex);
+            written(pendingIndex, w.bytes(), false);
         } catch (ExecutionException e) {
             log.error("%s: writing a snapshot of index %d failed; the log keeps its entries and a snapshot"
                     + " is tried again later: %s", local_addr, pendingIndex, e.getCause());
+            failed();
         } catch (TimeoutException e) {
             log.error("%s: a snapshot of index %d took more than 5 minutes; taking another", local_addr, pendingIndex);
             pending.cancel(true);
+            failed();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -165,11 +255,38 @@ public class UnidistRaft extends RAFT {
         pending = null;
     }
 
-    private void written(long bytes) {
+    private void truncateTo(long index) {
+        if (index > log_impl.firstAppended()) {
+            long started = System.nanoTime();
+            log_impl.truncate(index);
+            timed(truncations, System.nanoTime() - started);
+        }
+    }
+
+    private void written(long index, long bytes, boolean synchronous) {
         num_snapshots++;
-        lastSnapshotBytes = bytes;
+        synchronized (statsLock) {
+            lastSnapshotBytes = bytes;
+            lastSnapshotIndex = index;
+            snapshotsWritten++;
+            if (synchronous) {
+                synchronousSnapshots++;
+            }
+        }
         if (configuredMaxLogSize > 0) {
             max_log_size = Math.max(configuredMaxLogSize, 2 * bytes);
+        }
+    }
+
+    private void failed() {
+        synchronized (statsLock) {
+            failedSnapshots++;
+        }
+    }
+
+    private void timed(Timing timing, long nanos) {
+        synchronized (statsLock) {
+            timing.add(nanos);
         }
     }
 
@@ -190,17 +307,19 @@ public class UnidistRaft extends RAFT {
             long index = commitIndex();
             LogEntry last = log_impl.get(index);
             long term = last == null ? log_impl.currentTerm() : last.term();
+            long started = System.nanoTime();
             byte[] internal = internalState();
             UnidistStateMachine.Frozen frozen = sm.freeze();
+            long frozenAt = System.nanoTime();
+            timed(freezes, frozenAt - started);
             long bytes = fileLog.writeSnapshot(index, term, out -> {
                 out.write(internal);
                 frozen.writeTo(out);
             });
-            if (index > log_impl.firstAppended()) {
-                log_impl.truncate(index);
-            }
+            timed(writes, System.nanoTime() - frozenAt);
+            truncateTo(index);
             curr_log_size = 0;
-            written(bytes);
+            written(index, bytes, true);
         }
     }
 
@@ -211,14 +330,24 @@ public class UnidistRaft extends RAFT {
     @Override
     public void initStateMachineFromLog() throws Exception {
         UnidistRaftLog fileLog = fileLog();
-        if (state_machine == null || state_machine_loaded || fileLog == null || !fileLog.hasSnapshot()) {
-            super.initStateMachineFromLog();
+        if (state_machine == null || state_machine_loaded) {
             return;
         }
+        if (fileLog == null || !fileLog.hasSnapshot()) {
+            long started = System.nanoTime();
+            super.initStateMachineFromLog();
+            synchronized (statsLock) {
+                replayNanos = System.nanoTime() - started;
+                replayedEntries = Math.max(0, commit_index - Math.max(0, log_impl.firstAppended()));
+            }
+            return;
+        }
+        long started = System.nanoTime();
         UnidistRaftLog.SnapshotInfo info = fileLog.readSnapshot(in -> {
             internal_state.readFrom(in);
             state_machine.readContentFrom(in);
         });
+        long loaded = System.nanoTime();
         long from = Math.max(info.index(), log_impl.firstAppended()) + 1;
         long count = 0;
         for (long i = from; i <= commit_index; i++) {
@@ -238,6 +367,11 @@ public class UnidistRaft extends RAFT {
             }
         }
         state_machine_loaded = true;
+        synchronized (statsLock) {
+            loadNanos = loaded - started;
+            replayNanos = System.nanoTime() - loaded;
+            replayedEntries = count;
+        }
         log.debug("%s: loaded the snapshot of index %d (%d bytes) and applied %d entries after it",
                 local_addr, info.index(), info.bytes(), count);
     }

@@ -109,6 +109,11 @@ class ClusterSnapshotTest {
         for (String v : cluster.voters()) {
             UnidistRaft raft = raft(cluster.node(v));
             await().atMost(Duration.ofSeconds(30)).until(() -> raft.numSnapshots() > 0 && raft.log().firstAppended() > 0);
+            UnidistRaft.SnapshotStats stats = raft.snapshotStats();
+            assertTrue(stats.written() > 0 && stats.lastIndex() > 0 && stats.lastBytes() > 0, stats.toString());
+            assertTrue(stats.freeze().count() >= stats.written() && stats.freeze().maxNanos() > 0, stats.toString());
+            assertTrue(stats.write().count() >= stats.written() && stats.write().maxNanos() > 0, stats.toString());
+            assertEquals(-1, stats.loadNanos(), "nothing to load at the first start");
         }
         String follower = aFollower();
         long snapshotIndex = ((UnidistRaftLog) ((org.jgroups.raft.util.LogCache) raft(cluster.node(follower)).log()).log())
@@ -117,6 +122,7 @@ class ClusterSnapshotTest {
         cluster.crash(follower);
         write(WRITES, WRITES + 50);
         cluster.startNode(follower);
+        assertTrue(raft(cluster.node(follower)).snapshotStats().loadNanos() > 0, "loaded from its snapshot");
         awaitSameState(follower);
         assertEverythingThere(WRITES + 50);
     }
@@ -133,6 +139,8 @@ class ClusterSnapshotTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> raft(cluster.node(leader)).log().firstAppended() > 1);
         cluster.startNode(follower);
         awaitSameState(follower);
+        assertTrue(cluster.voters().stream().mapToLong(v -> raft(cluster.node(v)).snapshotStats().synchronous())
+                .sum() > 0, "the leader took a snapshot on its own thread to send it");
         assertEverythingThere(WRITES + 50);
     }
 
@@ -153,6 +161,9 @@ class ClusterSnapshotTest {
         }
         cluster.startNode("n1");
         cluster.awaitLeader();
+        for (String v : cluster.voters()) {
+            assertTrue(raft(cluster.node(v)).snapshotStats().loadNanos() > 0, v + " loaded from its snapshot");
+        }
         assertEverythingThere(WRITES);
     }
 
