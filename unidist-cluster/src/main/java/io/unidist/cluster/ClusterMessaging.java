@@ -27,6 +27,9 @@ public interface ClusterMessaging {
     /** This node's name. */
     String self();
 
+    /** The voters this node was configured with (the same list on every node of a cluster). */
+    List<String> voters();
+
     /** The names of the members in this node's current view, in view order. */
     List<String> members();
 

@@ -68,7 +68,7 @@ public final class ClusterNode implements Unidist {
         this.session = new Session(this);
         this.leases = new Leases(this, leaseTimeout);
         this.watches = new Watches(this);
-        this.messaging = new Messaging(self, main);
+        this.messaging = new Messaging(self, config.voters(), main);
     }
 
     /** Joins the cluster; see {@link io.unidist.cluster.UnidistCluster#join}. */

@@ -27,20 +27,27 @@ final class Messaging implements ClusterMessaging {
     private static final int MAX_TOPIC = 255;
 
     private final String self;
+    private final List<String> voters;
     private final JChannel main;
     private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
     private final List<Consumer<List<String>>> memberListeners = new CopyOnWriteArrayList<>();
     private volatile View view;
     private volatile boolean closed;
 
-    Messaging(String self, JChannel main) {
+    Messaging(String self, List<String> voters, JChannel main) {
         this.self = self;
+        this.voters = List.copyOf(voters);
         this.main = main;
     }
 
     @Override
     public String self() {
         return self;
+    }
+
+    @Override
+    public List<String> voters() {
+        return voters;
     }
 
     @Override

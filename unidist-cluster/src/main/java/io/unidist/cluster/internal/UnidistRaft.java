@@ -273,8 +273,13 @@ public class UnidistRaft extends RAFT {
                 synchronousSnapshots++;
             }
         }
+        followSnapshotSize(bytes);
+    }
+
+    /** The log threshold follows the state's size, so that a large state is not rewritten every few writes. */
+    private void followSnapshotSize(long snapshotBytes) {
         if (configuredMaxLogSize > 0) {
-            max_log_size = Math.max(configuredMaxLogSize, 2 * bytes);
+            max_log_size = Math.max(configuredMaxLogSize, 2 * snapshotBytes);
         }
     }
 
@@ -348,6 +353,9 @@ public class UnidistRaft extends RAFT {
             state_machine.readContentFrom(in);
         });
         long loaded = System.nanoTime();
+        // a restarted voter would otherwise start from the configured threshold and, with the
+        // log left from before the crash, rewrite its whole state at the first write
+        followSnapshotSize(info.bytes());
         long from = Math.max(info.index(), log_impl.firstAppended()) + 1;
         long count = 0;
         for (long i = from; i <= commit_index; i++) {

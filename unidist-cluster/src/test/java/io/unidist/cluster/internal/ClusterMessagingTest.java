@@ -88,6 +88,7 @@ class ClusterMessagingTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> messaging(n).members().equals(messaging("v1").members()));
         }
         assertEquals(List.of("n1", "v1", "v2", "v3"), messaging("v1").members().stream().sorted().toList());
+        assertEquals(List.of("v1", "v2", "v3"), messaging("n1").voters());
         List<List<String>> seen = new CopyOnWriteArrayList<>();
         try (AutoCloseable watch = messaging("v1").watchMembers(seen::add)) {
             assertEquals(1, seen.size(), "called at once with the current members");

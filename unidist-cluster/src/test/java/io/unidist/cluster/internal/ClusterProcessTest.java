@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,9 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.unidist.testing.FreePorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -44,7 +43,7 @@ class ClusterProcessTest {
 
     @Test
     void killNineOfOneVoterAndItsRestart() throws Exception {
-        int base = freeBasePort();
+        int base = FreePorts.freeBasePort();
         String cluster = "proc-" + ProcessHandle.current().pid() + "-" + base;
         List<String> voters = List.of("p1", "p2", "p3");
         for (String v : voters) {
@@ -66,7 +65,7 @@ class ClusterProcessTest {
 
     @Test
     void killNineOfEveryProcessAndARestartLoseNothingThatReturned() throws Exception {
-        int base = freeBasePort();
+        int base = FreePorts.freeBasePort();
         String cluster = "all-" + ProcessHandle.current().pid() + "-" + base;
         List<String> voters = List.of("p1", "p2", "p3");
         java.util.Set<String> offered = ConcurrentHashMap.newKeySet();
@@ -151,28 +150,6 @@ class ClusterProcessTest {
         }, "reader-" + node);
         reader.setDaemon(true);
         reader.start();
-    }
-
-    /** A base port with 20 free ports above it and 20 free ports 100 above it (the raft channel). */
-    private static int freeBasePort() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 40_000);
-            if (free(base, 20) && free(base + 100, 20)) {
-                return base;
-            }
-        }
-        throw new IOException("no free port range found");
-    }
-
-    private static boolean free(int from, int count) {
-        for (int p = from; p < from + count; p++) {
-            try (ServerSocket s = new ServerSocket(p)) {
-                s.setReuseAddress(true);
-            } catch (IOException e) {
-                return false;
-            }
-        }
-        return true;
     }
 
 }
