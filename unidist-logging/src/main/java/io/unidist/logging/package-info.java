@@ -66,6 +66,43 @@
  * that lag, until the program runs again). Nothing is done per record beyond updating a few
  * fields in memory. The format and the scraper's algorithm are in {@code docs/LOG-MANIFEST.md}.
  *
+ * <h2>Forwarding to collectors (cluster)</h2>
+ * {@link io.unidist.logging.LogForwarding#start(io.unidist.Unidist)} sends this node's records to
+ * the cluster's elected collectors (it needs {@code io.unidist:unidist-cluster} on the class
+ * path). Its keys, read from the same sources:
+ * <table class="striped">
+ *   <caption>Forwarding keys and defaults</caption>
+ *   <thead><tr><th>key</th><th>default</th><th>meaning</th></tr></thead>
+ *   <tbody>
+ *   <tr><td>{@code unidist.logging.forward.collectors}</td><td>{@code 1}</td><td>number of collectors</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.candidates}</td><td>the voters</td><td>comma-separated node names that
+ *       may collect</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.level}</td><td>{@code TRACE}</td><td>lowest level forwarded (of what
+ *       the logger levels let through)</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.tracks}</td><td>{@code *}</td><td>comma-separated tracks forwarded
+ *       ({@code main} is the default track)</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.spool.dir}</td><td>{@code <dir>/spool}</td><td>spool directory; one
+ *       sub-directory per node</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.spool.maxSize}</td><td>{@code 64MB}</td><td>disk the spool may use</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.spool.fsyncInterval}</td><td>{@code 1s}</td><td>how often the spool is
+ *       forced to disk ({@code 0s}: every record)</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.spool.whenFull}</td><td>{@code drop-oldest}</td><td>{@code drop-oldest},
+ *       {@code drop-newest} or {@code block}; drops are counted and reported in the log</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.ackTimeout}</td><td>{@code 3s}</td><td>wait for a collector's
+ *       acknowledgement before sending a batch again</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.batch.records}</td><td>{@code 1000}</td><td>records per batch at most</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.batch.maxSize}</td><td>{@code 512KB}</td><td>bytes per batch at most</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.drainTimeout}</td><td>{@code 5s}</td><td>how long {@code close()} sends
+ *       what is spooled before it stops</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.collector.dir}</td><td>{@code <dir>/collected}</td><td>where a collector
+ *       writes {@code collected.<node>.<track>.jsonl}</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.collector.file.maxSize}</td><td>{@code 100MB}</td><td>size at which a
+ *       collected file is rotated</td></tr>
+ *   <tr><td>{@code unidist.logging.forward.collector.totalSizeCap}</td><td>{@code 10GB}</td><td>all collected
+ *       files; oldest archives are deleted first</td></tr>
+ *   </tbody>
+ * </table>
+ *
  * <h2>Failure</h2>
  * If the log directory cannot be made or written, one warning goes to stderr, the console line
  * is kept (even if turned off), tracks go to the console too, and the program runs on without

@@ -90,7 +90,7 @@ public final class JsonLinesEncoder extends EncoderBase<ILoggingEvent> {
         TIME.formatTo(event.getInstant(), out);
         out.append("\",\"level\":\"").append(event.getLevel()).append('"');
         out.append(fixedFields);
-        long seq = SEQUENCE.incrementAndGet();
+        long seq = sequenceOf(event);
         LAST_SEQ.get()[0] = seq;
         out.append(",\"seq\":").append(seq);
         out.append(",\"thread\":");
@@ -119,6 +119,16 @@ public final class JsonLinesEncoder extends EncoderBase<ILoggingEvent> {
         long seq = holder[0];
         holder[0] = 0;
         return seq;
+    }
+
+    /**
+     * The event's number from the context's sequence generator (installed by {@link LogSetup},
+     * so that every appender of one event, local file and forwarding alike, writes the same
+     * number), or the next of this class's own counter when the context has none.
+     */
+    static long sequenceOf(ILoggingEvent event) {
+        long seq = event.getSequenceNumber();
+        return seq != 0 ? seq : SEQUENCE.incrementAndGet();
     }
 
     private void appendMdc(StringBuilder out, Map<String, String> mdc) {

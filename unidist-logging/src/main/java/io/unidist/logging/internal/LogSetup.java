@@ -57,6 +57,9 @@ public final class LogSetup {
     private final Map<String, Logger> tracks = new ConcurrentHashMap<>();
     /** The scrapers' manifest, or {@code null} when turned off or without files. */
     private final LogManifest manifest;
+    /** Appenders that take every track's records, present and future (log forwarding). */
+    private final java.util.List<ch.qos.logback.core.Appender<ILoggingEvent>> everyTrack =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private LogSetup(LoggerContext context, LoggingSettings settings) {
         this.context = context;
@@ -80,6 +83,8 @@ public final class LogSetup {
             // a context made with new LoggerContext() (tests, benchmarks) shares SLF4J's MDC
             context.setMDCAdapter(org.slf4j.MDC.getMDCAdapter());
         }
+        // one number per event, shared by every appender that writes it (logback assigns it when the event is made)
+        context.setSequenceNumberGenerator(new ch.qos.logback.core.spi.BasicSequenceNumberGenerator());
         LogSetup setup = new LogSetup(context, settings);
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(settings.rootLevel);
@@ -127,6 +132,7 @@ public final class LogSetup {
             logger.setAdditive(!filesEnabled);
             if (filesEnabled) {
                 attachFiles(logger, settings.program + "." + n, n);
+                everyTrack.forEach(logger::addAppender);
             }
             return logger;
         });
@@ -142,6 +148,44 @@ public final class LogSetup {
         }
     }
 
+    /**
+     * Attaches {@code appender} to the root logger and to every track's logger, including
+     * tracks made later; {@link #detachFromEveryTrack} undoes it.
+     */
+    public synchronized void attachToEveryTrack(ch.qos.logback.core.Appender<ILoggingEvent> appender) {
+        everyTrack.add(appender);
+        context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).addAppender(appender);
+        if (filesEnabled) {
+            tracks.values().forEach(logger -> logger.addAppender(appender));
+        }
+    }
+
+    /** Detaches an appender attached by {@link #attachToEveryTrack}. */
+    public synchronized void detachFromEveryTrack(ch.qos.logback.core.Appender<ILoggingEvent> appender) {
+        everyTrack.remove(appender);
+        context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender(appender);
+        tracks.values().forEach(logger -> logger.detachAppender(appender));
+    }
+
+    /** The context this set-up configured. */
+    public LoggerContext context() {
+        return context;
+    }
+
+    /** A started JSON-lines encoder for {@code track}, as the track's own file uses. */
+    public JsonLinesEncoder jsonEncoder(String track) {
+        JsonLinesEncoder encoder = new JsonLinesEncoder(host, settings.program, pid, track,
+                settings.callerData(track), settings.maxMessageChars);
+        encoder.setContext(context);
+        encoder.start();
+        return encoder;
+    }
+
+    /** The track a logger belongs to: {@code main}, or the name after {@link #TRACK_PREFIX}. */
+    public static String trackOf(String loggerName) {
+        return loggerName.startsWith(TRACK_PREFIX) ? loggerName.substring(TRACK_PREFIX.length()) : MAIN_TRACK;
+    }
+
     private ConsoleAppender<ILoggingEvent> console() {
         ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
         appender.setContext(context);
@@ -155,8 +199,7 @@ public final class LogSetup {
         boolean caller = settings.callerData(track);
         String plain = PLAIN_PATTERN_HEAD + (caller ? " %file:%line" : "") + " - %msg%n";
         logger.addAppender(rollingFile(base, "log", track, pattern(plain)));
-        logger.addAppender(rollingFile(base, "jsonl", track, new JsonLinesEncoder(
-                host, settings.program, pid, track, caller, settings.maxMessageChars)));
+        logger.addAppender(rollingFile(base, "jsonl", track, jsonEncoder(track)));
     }
 
     private RollingFileAppender<ILoggingEvent> rollingFile(String base, String extension, String track,

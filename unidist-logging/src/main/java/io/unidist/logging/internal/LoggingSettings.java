@@ -104,6 +104,11 @@ public final class LoggingSettings {
         return bool(source, PREFIX + "track." + track + ".callerData", callerData);
     }
 
+    /** Every key and value these settings were read from, for the settings of add-ons. */
+    Properties source() {
+        return source;
+    }
+
     /** @return the program name used in file names and records */
     public String program() {
         return program;
@@ -141,7 +146,7 @@ public final class LoggingSettings {
         return safe.isEmpty() ? "app" : safe;
     }
 
-    private static Level level(Properties p, String key, Level dflt) {
+    static Level level(Properties p, String key, Level dflt) {
         String value = p.getProperty(key);
         if (value == null) {
             return dflt;
@@ -154,7 +159,7 @@ public final class LoggingSettings {
         return level;
     }
 
-    private static boolean bool(Properties p, String key, boolean dflt) {
+    static boolean bool(Properties p, String key, boolean dflt) {
         String value = p.getProperty(key);
         if (value == null) {
             return dflt;
@@ -167,7 +172,7 @@ public final class LoggingSettings {
         return dflt;
     }
 
-    private static int integer(Properties p, String key, int dflt) {
+    static int integer(Properties p, String key, int dflt) {
         String value = p.getProperty(key);
         if (value == null) {
             return dflt;
@@ -217,7 +222,7 @@ public final class LoggingSettings {
         return fileSize;
     }
 
-    private static FileSize size(Properties p, String key, String dflt) {
+    static FileSize size(Properties p, String key, String dflt) {
         String value = p.getProperty(key, dflt);
         try {
             return FileSize.valueOf(value.trim());
