@@ -140,6 +140,23 @@ class FilesTest {
     }
 
     @Test
+    void callerOfTheFluentApiAndOfATrackIsTheLoggingStatementToo() throws IOException {
+        Logger log = configure();
+        Logger audit = UnidistLogging.track(context, "audit");
+
+        int line = new Throwable().getStackTrace()[0].getLineNumber() + 1;
+        log.atInfo().setMessage("fluent").addKeyValue("k", 1).log();
+        audit.warn("audited");
+
+        Map<String, Object> fluent = ZeroConfigTest.jsonLines(dir.resolve("prog.jsonl")).get(0);
+        assertEquals("FilesTest.java", fluent.get("file"));
+        assertEquals((long) line, fluent.get("line"));
+        Map<String, Object> audited = ZeroConfigTest.jsonLines(dir.resolve("prog.audit.jsonl")).get(0);
+        assertEquals("FilesTest.java", audited.get("file"));
+        assertEquals((long) line + 1, audited.get("line"));
+    }
+
+    @Test
     void oddAndHugeMessageIsOneValidJsonLine() throws IOException {
         Logger log = configure("unidist.logging.json.maxMessageChars", "100000");
         String odd = "q\"uo\\te\nnew\rline\ttab\u0000\u0001\u001f\u007f\u2028 lone \ud800 low \udc00 pair \ud83d\ude00 ";

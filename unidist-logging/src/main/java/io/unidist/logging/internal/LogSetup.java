@@ -197,6 +197,12 @@ public final class LogSetup {
 
     private void attachFiles(Logger logger, String base, String track) {
         boolean caller = settings.callerData(track);
+        if (caller) {
+            CallerFinder finder = new CallerFinder(context.getFrameworkPackages());
+            finder.setContext(context);
+            finder.start();
+            logger.addAppender(finder); // first, so the file appenders that follow find the caller set
+        }
         String plain = PLAIN_PATTERN_HEAD + (caller ? " %file:%line" : "") + " - %msg%n";
         logger.addAppender(rollingFile(base, "log", track, pattern(plain)));
         logger.addAppender(rollingFile(base, "jsonl", track, jsonEncoder(track)));
