@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.rolling.RollingFileAppender;
@@ -28,6 +29,10 @@ import java.util.regex.Pattern;
  * <p>With {@code unidist.logging.manifest.enabled} (the default) the file appenders are
  * {@link ManifestedFileAppender}s and a {@link LogManifest} follows every file of the program
  * for scrapers; it is registered with the context, so a reset or stop writes it a last time.
+ *
+ * <p>With {@code unidist.logging.syslog.enabled}, one syslog appender ({@link SyslogAppenders})
+ * is attached to the root and to each track it sends; see {@link Rfc5424Appender} for what it
+ * guarantees.
  *
  * <p>Failure: when the log directory cannot be created or written, one warning goes to stderr,
  * the console appender is installed even if it was turned off, no file appender is made,
@@ -57,6 +62,8 @@ public final class LogSetup {
     private final Map<String, Logger> tracks = new ConcurrentHashMap<>();
     /** The scrapers' manifest, or {@code null} when turned off or without files. */
     private final LogManifest manifest;
+    /** The syslog appender, or {@code null} when syslog is off or could not start. */
+    private final Appender<ILoggingEvent> syslog;
 
     private LogSetup(LoggerContext context, LoggingSettings settings) {
         this.context = context;
@@ -67,6 +74,7 @@ public final class LogSetup {
                 host, pid, settings.manifestIntervalMillis) : null;
         this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize(),
                 manifest == null ? deleted -> { } : manifest::deleted);
+        this.syslog = settings.syslog.enabled ? SyslogAppenders.start(context, settings, host, pid) : null;
     }
 
     /**
@@ -80,6 +88,8 @@ public final class LogSetup {
             // a context made with new LoggerContext() (tests, benchmarks) shares SLF4J's MDC
             context.setMDCAdapter(org.slf4j.MDC.getMDCAdapter());
         }
+        // one number per event, shared by every appender that writes it (logback assigns it when the event is made)
+        context.setSequenceNumberGenerator(new ch.qos.logback.core.spi.BasicSequenceNumberGenerator());
         LogSetup setup = new LogSetup(context, settings);
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(settings.rootLevel);
@@ -89,6 +99,9 @@ public final class LogSetup {
         }
         if (setup.filesEnabled) {
             setup.attachFiles(root, settings.program, MAIN_TRACK);
+        }
+        if (setup.syslog != null) {
+            root.addAppender(setup.syslog); // its filter picks the tracks and the level it sends
         }
         context.putObject(CONTEXT_KEY, setup);
         if (setup.manifest != null) {
@@ -128,8 +141,23 @@ public final class LogSetup {
             if (filesEnabled) {
                 attachFiles(logger, settings.program + "." + n, n);
             }
+            if (syslog != null && !logger.isAdditive() && settings.syslog.sends(n)) {
+                logger.addAppender(syslog); // an additive track reaches the root's syslog appender already
+            }
             return logger;
         });
+    }
+
+    /**
+     * The track a logger belongs to: {@code audit} for {@code unidist.track.audit} (and its
+     * children), {@code main} for every other logger.
+     */
+    static String trackOf(String loggerName) {
+        if (loggerName == null || !loggerName.startsWith(TRACK_PREFIX)) {
+            return MAIN_TRACK;
+        }
+        int end = loggerName.indexOf('.', TRACK_PREFIX.length());
+        return loggerName.substring(TRACK_PREFIX.length(), end < 0 ? loggerName.length() : end);
     }
 
     /**

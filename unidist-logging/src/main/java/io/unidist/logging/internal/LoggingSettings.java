@@ -41,6 +41,8 @@ public final class LoggingSettings {
     final int maxMessageChars;
     final boolean manifest;
     final long manifestIntervalMillis;
+    /** The {@code unidist.logging.syslog.*} keys. */
+    final SyslogSettings syslog;
     private final Properties source;
 
     private LoggingSettings(Properties p) {
@@ -63,6 +65,7 @@ public final class LoggingSettings {
         this.maxMessageChars = integer(p, PREFIX + "json.maxMessageChars", 65_536);
         this.manifest = bool(p, PREFIX + "manifest.enabled", true);
         this.manifestIntervalMillis = millis(p, PREFIX + "manifest.interval", 1_000);
+        this.syslog = SyslogSettings.read(p, program);
     }
 
     /** Reads the settings from the class path file, the config file and system properties. */
@@ -141,7 +144,7 @@ public final class LoggingSettings {
         return safe.isEmpty() ? "app" : safe;
     }
 
-    private static Level level(Properties p, String key, Level dflt) {
+    static Level level(Properties p, String key, Level dflt) {
         String value = p.getProperty(key);
         if (value == null) {
             return dflt;
@@ -154,7 +157,7 @@ public final class LoggingSettings {
         return level;
     }
 
-    private static boolean bool(Properties p, String key, boolean dflt) {
+    static boolean bool(Properties p, String key, boolean dflt) {
         String value = p.getProperty(key);
         if (value == null) {
             return dflt;
@@ -167,7 +170,7 @@ public final class LoggingSettings {
         return dflt;
     }
 
-    private static int integer(Properties p, String key, int dflt) {
+    static int integer(Properties p, String key, int dflt) {
         String value = p.getProperty(key);
         if (value == null) {
             return dflt;
@@ -188,7 +191,7 @@ public final class LoggingSettings {
             java.util.regex.Pattern.compile("\\s*(\\d{1,9})\\s*(ms|s|m)?\\s*");
 
     /** A duration such as {@code 250ms}, {@code 1s} or {@code 2m}; a bare number is milliseconds. */
-    private static long millis(Properties p, String key, long dflt) {
+    static long millis(Properties p, String key, long dflt) {
         String value = p.getProperty(key);
         if (value == null) {
             return dflt;
@@ -217,7 +220,7 @@ public final class LoggingSettings {
         return fileSize;
     }
 
-    private static FileSize size(Properties p, String key, String dflt) {
+    static FileSize size(Properties p, String key, String dflt) {
         String value = p.getProperty(key, dflt);
         try {
             return FileSize.valueOf(value.trim());
