@@ -62,8 +62,12 @@ public final class LogSetup {
     private final Map<String, Logger> tracks = new ConcurrentHashMap<>();
     /** The scrapers' manifest, or {@code null} when turned off or without files. */
     private final LogManifest manifest;
-    /** The syslog appender, or {@code null} when syslog is off or could not start. */
-    private final Appender<ILoggingEvent> syslog;
+    /**
+     * The syslog appender, or {@code null} when syslog is off or could not start. Set by
+     * {@link #install} before the set-up is published in the context, once the files are
+     * attached, so that the sender's first reports (an unreachable server) reach them.
+     */
+    private Appender<ILoggingEvent> syslog;
 
     private LogSetup(LoggerContext context, LoggingSettings settings) {
         this.context = context;
@@ -74,7 +78,6 @@ public final class LogSetup {
                 host, pid, settings.manifestIntervalMillis) : null;
         this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize(),
                 manifest == null ? deleted -> { } : manifest::deleted);
-        this.syslog = settings.syslog.enabled ? SyslogAppenders.start(context, settings, host, pid) : null;
     }
 
     /**
@@ -100,8 +103,11 @@ public final class LogSetup {
         if (setup.filesEnabled) {
             setup.attachFiles(root, settings.program, MAIN_TRACK);
         }
-        if (setup.syslog != null) {
-            root.addAppender(setup.syslog); // its filter picks the tracks and the level it sends
+        if (settings.syslog.enabled) {
+            setup.syslog = SyslogAppenders.start(context, settings, setup.host, setup.pid);
+            if (setup.syslog != null) {
+                root.addAppender(setup.syslog); // its filter picks the tracks and the level it sends
+            }
         }
         context.putObject(CONTEXT_KEY, setup);
         if (setup.manifest != null) {

@@ -98,8 +98,9 @@ final class SyslogReporter {
     void stopped(int notSent) {
         long unreported = dropped.get() - reported.getAndSet(dropped.get());
         if (notSent > 0 || unreported > 0) {
-            Warnings.warn("syslog " + where + ": at stop " + notSent + " records were not sent in time and "
-                    + unreported + " more had been dropped on a full queue (" + dropped.get() + " dropped in all)");
+            Warnings.warn("syslog " + where + ": at stop, records not sent in time: " + notSent
+                    + "; dropped on a full queue since the last report: " + unreported + " (" + dropped.get()
+                    + " since start)");
         }
     }
 
