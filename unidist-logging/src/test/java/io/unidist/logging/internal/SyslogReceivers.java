@@ -92,6 +92,12 @@ final class SyslogReceivers {
             return server.getLocalPort();
         }
 
+        /** TLS only: the handshake fails unless the client shows a certificate this server trusts. */
+        Frames requireClientCertificates() {
+            ((javax.net.ssl.SSLServerSocket) server).setNeedClientAuth(true);
+            return this;
+        }
+
         int connectionCount() {
             return connections.size();
         }
