@@ -14,14 +14,13 @@ import ch.qos.logback.core.UnsynchronizedAppenderBase;
  * {@link SyslogSender}: duplicates are possible around a reconnect; records are lost only
  * from a full queue, at stop, or beyond the resend window of a broken TCP/TLS connection.
  *
- * <p>Stop drains the queue for up to {@value #DRAIN_MILLIS} ms, then closes the connection.
+ * <p>Stop drains the queue for up to {@value SyslogSender#DRAIN_MILLIS} ms, then closes the connection;
+ * at JVM exit the sender does the same by itself.
  *
  * <p>Thread safety: {@link #append} may run on many threads at once (no lock is taken); the
  * appender may be attached to several loggers, and stopping it more than once is harmless.
  */
 final class Rfc5424Appender extends UnsynchronizedAppenderBase<ILoggingEvent> {
-
-    static final long DRAIN_MILLIS = 1_000;
 
     private final Rfc5424Format format;
     private final SyslogSender sender;
@@ -53,7 +52,7 @@ final class Rfc5424Appender extends UnsynchronizedAppenderBase<ILoggingEvent> {
             return; // attached to several loggers, a context reset stops it once per logger
         }
         super.stop();
-        sender.stop(DRAIN_MILLIS);
+        sender.stop(SyslogSender.DRAIN_MILLIS);
     }
 
     /** @return records dropped on a full queue since start */

@@ -6,6 +6,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Moves formatted syslog messages from logging threads to the server on one daemon thread.
@@ -27,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  * UDP gives what UDP gives: no resend, no notice of loss.
  *
  * <p>Stop: {@link #stop} lets the thread drain the queue for a bounded time, then closes the
- * connection under it, so a stuck server cannot hold up the program's exit.
+ * connection under it, so a stuck server cannot hold up the program's exit. A JVM shutdown hook
+ * does the same ({@value #DRAIN_MILLIS} ms) when the program exits without stopping logback, so
+ * that the last records before {@code System.exit} or the end of {@code main} are not lost.
  *
  * <p>Thread safety: {@link #offer} from any thread; {@link #start} and {@link #stop} once each.
  */
@@ -37,6 +40,8 @@ final class SyslogSender {
     static final long MAX_BACKOFF_MILLIS = 30_000;
     static final int RESEND_RECORDS = 1_000;
     static final int RESEND_BYTES = 1 << 20;
+    /** How long a stop, or the JVM's exit, waits for the queue to drain. */
+    static final long DRAIN_MILLIS = 1_000;
     /** How often an idle sender wakes to report drops. */
     private static final long IDLE_POLL_MILLIS = 1_000;
     /** A connection that lasted this long resets the backoff when it breaks. */
@@ -49,6 +54,8 @@ final class SyslogSender {
     private final BlockingQueue<byte[]> queue;
     private final CountDownLatch stopping = new CountDownLatch(1);
     private final Thread thread;
+    private final Thread exitHook;
+    private final AtomicBoolean stopped = new AtomicBoolean();
     // the fields below belong to the sender thread
     private final ArrayDeque<byte[]> written = new ArrayDeque<>();
     private long writtenBytes;
@@ -61,10 +68,16 @@ final class SyslogSender {
         this.queue = new ArrayBlockingQueue<>(queueSize);
         this.thread = new Thread(this::run, threadName);
         thread.setDaemon(true); // a server that is down must not keep the JVM alive
+        this.exitHook = new Thread(() -> stop(DRAIN_MILLIS), threadName + "-exit");
     }
 
     void start() {
         thread.start();
+        try {
+            Runtime.getRuntime().addShutdownHook(exitHook);
+        } catch (IllegalStateException e) {
+            // the JVM is already exiting: nothing to drain at exit beyond what stop does
+        }
     }
 
     /** Queues {@code message}; never waits. @return false when the queue is full (nothing queued) */
@@ -74,9 +87,20 @@ final class SyslogSender {
 
     /**
      * Lets the sender drain the queue for up to {@code drainMillis}, then closes the connection
-     * and ends the thread. Messages still queued are counted and reported on stderr.
+     * and ends the thread. Messages still queued are counted and reported on stderr. Calls
+     * after the first return at once.
      */
     void stop(long drainMillis) {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
+        if (Thread.currentThread() != exitHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(exitHook); // no leak per context reset
+            } catch (IllegalStateException e) {
+                // the JVM is exiting: the hook runs and returns at once
+            }
+        }
         stopping.countDown();
         queue.offer(WAKE_UP); // if the queue is full the thread is busy and sees the stop after its batch
         try {
