@@ -50,6 +50,39 @@
  *   <tr><td>{@code unidist.logging.manifest.interval}</td><td>{@code 1s}</td><td>how often the manifest is brought
  *       up to date if offsets moved: {@code 250ms}, {@code 2s}, {@code 1m}, a bare number is milliseconds, at
  *       least {@code 10ms}</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.enabled}</td><td>{@code false}</td><td>send records to a syslog
+ *       server too (below)</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.host}</td><td>{@code localhost}</td><td>the server; resolved again at
+ *       each connection</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.protocol}</td><td>{@code udp}</td><td>{@code udp}, {@code tcp},
+ *       {@code tls} (RFC 5424 over RFC 5426, RFC 6587 octet counting, RFC 5425), or {@code udp3164} (logback's
+ *       own BSD syslog appender)</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.port}</td><td>{@code 514}, {@code 6514} for {@code tls}</td><td>the
+ *       server's port</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.facility}</td><td>{@code USER}</td><td>{@code KERN}, {@code USER},
+ *       {@code MAIL}, {@code DAEMON}, {@code AUTH}, {@code SYSLOG}, {@code LPR}, {@code NEWS}, {@code UUCP},
+ *       {@code CRON}, {@code AUTHPRIV}, {@code FTP}, {@code NTP}, {@code AUDIT}, {@code ALERT}, {@code CLOCK},
+ *       {@code LOCAL0} to {@code LOCAL7}, any case</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.appName}</td><td>the program name</td><td>APP-NAME (TAG for
+ *       {@code udp3164})</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.level}</td><td>{@code INFO}</td><td>lowest level sent</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.tracks}</td><td>{@code main}</td><td>tracks sent: {@code *} or a
+ *       comma list; {@code main} is the default track</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.queueSize}</td><td>{@code 10000}</td><td>records held while the
+ *       server is slow or down; more are dropped and counted</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.maxMessageSize}</td><td>{@code 2048} ({@code udp}), {@code 8192}
+ *       ({@code tcp}, {@code tls}), {@code 1024} ({@code udp3164})</td><td>bytes per message, at least 480;
+ *       longer messages are cut, never inside a UTF-8 character; a size such as {@code 4KB} is taken</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.connectTimeout}</td><td>{@code 5s}</td><td>TCP connect and TLS
+ *       handshake</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.tls.trustStore}, {@code .tls.trustStorePassword},
+ *       {@code .tls.trustStoreType}</td><td>the JDK's trust store, {@code PKCS12}</td><td>certificates that
+ *       the server's chain must lead to</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.tls.keyStore}, {@code .tls.keyStorePassword},
+ *       {@code .tls.keyStoreType}</td><td>none, {@code PKCS12}</td><td>a client certificate, for servers that
+ *       ask for one</td></tr>
+ *   <tr><td>{@code unidist.logging.syslog.tls.verifyHostname}</td><td>{@code true}</td><td>the server's
+ *       certificate must name {@code host} (DNS or IP subject alternative name)</td></tr>
  *   </tbody>
  * </table>
  *
@@ -102,12 +135,31 @@
  *       files; oldest archives are deleted first</td></tr>
  *   </tbody>
  * </table>
+ * <h2>Syslog</h2>
+ * With {@code unidist.logging.syslog.enabled=true} records of the chosen tracks and level also go
+ * to a syslog server, as RFC 5424 messages:
+ * <pre>{@code <PRI>1 2024-05-01T12:00:00.123Z host app 4242 main [unidist@32473 seq="7" thread="main" logger="com.acme.App" file="App.java" line="12"][mdc@32473 user="ann"][kv@32473 order="42"] BOM message}</pre>
+ * PRI is facility × 8 + severity (ERROR 3, WARN 4, INFO 6, DEBUG and TRACE 7), MSGID the track,
+ * {@code seq} the per-process record number (as in the JSON file), MSG the message and the first
+ * 20 lines of a stack trace. {@code 32473} is IANA's example enterprise number (RFC 5612), a
+ * placeholder. With {@code udp3164}, logback's own {@code SyslogAppender} sends its RFC 3164 format.
+ * <p>Guarantees: a logging call never waits for the network; records go to a bounded queue that
+ * one daemon thread sends, and a record that finds it full is dropped and counted. Over TCP and
+ * TLS a broken connection is re-opened with backoff (100 ms doubling to 30 s) and the last 1000
+ * records written on it (at most 1 MB) are sent again, because the server may not have read
+ * them: the server may see duplicates around a reconnect (same {@code seq}), and records are
+ * lost only from a full queue, at stop or JVM exit (the queue is drained for up to a second, by a
+ * shutdown hook when logback is not stopped), or beyond that
+ * window. UDP is best effort. Drops, an unreachable server, a failed TLS handshake and a lost or
+ * restored connection are reported as records of the logger {@code io.unidist.logging.syslog}
+ * (to the console and files, never to syslog), drops at most every 10 s.
  *
  * <h2>Failure</h2>
  * If the log directory cannot be made or written, one warning goes to stderr, the console line
  * is kept (even if turned off), tracks go to the console too, and the program runs on without
  * files. If the manifest cannot be written, one warning goes to stderr, logging goes on and
- * the manifest is retried every interval. JSON lines are valid for
+ * the manifest is retried every interval. A syslog server that is down, unknown or refuses the
+ * TLS handshake changes nothing for the program or its files (see Syslog). JSON lines are valid for
  * any message: quotes, backslashes and control characters are escaped, a lone surrogate becomes
  * U+FFFD.
  *

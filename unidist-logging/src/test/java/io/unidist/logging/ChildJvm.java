@@ -49,16 +49,23 @@ final class ChildJvm {
      */
     static Process start(Path workDir, Path extraClassPath, Class<?> mainClass, String... jvmArgs)
             throws IOException {
+        return start(workDir, extraClassPath, mainClass, List.of(jvmArgs), List.of());
+    }
+
+    /** As {@link #start(Path, Path, Class, String...)}, with arguments for {@code main}. */
+    static Process start(Path workDir, Path extraClassPath, Class<?> mainClass, List<String> jvmArgs,
+                         List<String> args) throws IOException {
         String classPath = System.getProperty("java.class.path");
         if (extraClassPath != null) {
             classPath = extraClassPath + File.pathSeparator + classPath;
         }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of(jvmArgs));
+        command.addAll(jvmArgs);
         command.add("-cp");
         command.add(classPath);
         command.add(mainClass.getName());
+        command.addAll(args);
         return new ProcessBuilder(command).directory(workDir.toFile())
                 .redirectOutput(workDir.resolve("child.out").toFile())
                 .redirectError(workDir.resolve("child.err").toFile()).start();

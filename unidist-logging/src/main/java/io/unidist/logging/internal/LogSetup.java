@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.rolling.RollingFileAppender;
@@ -28,6 +29,10 @@ import java.util.regex.Pattern;
  * <p>With {@code unidist.logging.manifest.enabled} (the default) the file appenders are
  * {@link ManifestedFileAppender}s and a {@link LogManifest} follows every file of the program
  * for scrapers; it is registered with the context, so a reset or stop writes it a last time.
+ *
+ * <p>With {@code unidist.logging.syslog.enabled}, one syslog appender ({@link SyslogAppenders})
+ * is attached to the root and to each track it sends; see {@link Rfc5424Appender} for what it
+ * guarantees.
  *
  * <p>Failure: when the log directory cannot be created or written, one warning goes to stderr,
  * the console appender is installed even if it was turned off, no file appender is made,
@@ -60,6 +65,12 @@ public final class LogSetup {
     /** Appenders that take every track's records, present and future (log forwarding). */
     private final java.util.List<ch.qos.logback.core.Appender<ILoggingEvent>> everyTrack =
             new java.util.concurrent.CopyOnWriteArrayList<>();
+    /**
+     * The syslog appender, or {@code null} when syslog is off or could not start. Set by
+     * {@link #install} before the set-up is published in the context, once the files are
+     * attached, so that the sender's first reports (an unreachable server) reach them.
+     */
+    private Appender<ILoggingEvent> syslog;
 
     private LogSetup(LoggerContext context, LoggingSettings settings) {
         this.context = context;
@@ -94,6 +105,12 @@ public final class LogSetup {
         }
         if (setup.filesEnabled) {
             setup.attachFiles(root, settings.program, MAIN_TRACK);
+        }
+        if (settings.syslog.enabled) {
+            setup.syslog = SyslogAppenders.start(context, settings, setup.host, setup.pid);
+            if (setup.syslog != null) {
+                root.addAppender(setup.syslog); // its filter picks the tracks and the level it sends
+            }
         }
         context.putObject(CONTEXT_KEY, setup);
         if (setup.manifest != null) {
@@ -133,6 +150,9 @@ public final class LogSetup {
             if (filesEnabled) {
                 attachFiles(logger, settings.program + "." + n, n);
                 everyTrack.forEach(logger::addAppender);
+            }
+            if (syslog != null && !logger.isAdditive() && settings.syslog.sends(n)) {
+                logger.addAppender(syslog); // an additive track reaches the root's syslog appender already
             }
             return logger;
         });
@@ -181,9 +201,16 @@ public final class LogSetup {
         return encoder;
     }
 
-    /** The track a logger belongs to: {@code main}, or the name after {@link #TRACK_PREFIX}. */
+    /**
+     * The track a logger belongs to: {@code audit} for {@code unidist.track.audit} (and its
+     * children), {@code main} for every other logger.
+     */
     public static String trackOf(String loggerName) {
-        return loggerName.startsWith(TRACK_PREFIX) ? loggerName.substring(TRACK_PREFIX.length()) : MAIN_TRACK;
+        if (loggerName == null || !loggerName.startsWith(TRACK_PREFIX)) {
+            return MAIN_TRACK;
+        }
+        int end = loggerName.indexOf('.', TRACK_PREFIX.length());
+        return loggerName.substring(TRACK_PREFIX.length(), end < 0 ? loggerName.length() : end);
     }
 
     private ConsoleAppender<ILoggingEvent> console() {

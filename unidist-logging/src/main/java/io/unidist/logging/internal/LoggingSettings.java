@@ -41,6 +41,8 @@ public final class LoggingSettings {
     final int maxMessageChars;
     final boolean manifest;
     final long manifestIntervalMillis;
+    /** The {@code unidist.logging.syslog.*} keys. */
+    final SyslogSettings syslog;
     private final Properties source;
 
     private LoggingSettings(Properties p) {
@@ -63,6 +65,7 @@ public final class LoggingSettings {
         this.maxMessageChars = integer(p, PREFIX + "json.maxMessageChars", 65_536);
         this.manifest = bool(p, PREFIX + "manifest.enabled", true);
         this.manifestIntervalMillis = millis(p, PREFIX + "manifest.interval", 1_000);
+        this.syslog = SyslogSettings.read(p, program);
     }
 
     /** Reads the settings from the class path file, the config file and system properties. */
@@ -193,7 +196,7 @@ public final class LoggingSettings {
             java.util.regex.Pattern.compile("\\s*(\\d{1,9})\\s*(ms|s|m)?\\s*");
 
     /** A duration such as {@code 250ms}, {@code 1s} or {@code 2m}; a bare number is milliseconds. */
-    private static long millis(Properties p, String key, long dflt) {
+    static long millis(Properties p, String key, long dflt) {
         String value = p.getProperty(key);
         if (value == null) {
             return dflt;
