@@ -165,7 +165,7 @@ public final class Forwarder implements AutoCloseable {
         long lastSentUpTo = Long.MIN_VALUE;
         String lastTarget = null;
         long reportedDrops = 0;
-        long lastReport = System.nanoTime();
+        long lastReport = System.nanoTime() - DROP_REPORT_NANOS; // the first drops are reported at once
         while (running) {
             try {
                 long drops = spool.dropped();

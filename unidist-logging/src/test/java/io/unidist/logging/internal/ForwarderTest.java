@@ -175,4 +175,35 @@ class ForwarderTest {
         }
         assertEquals(List.of("evil-0"), collected(new HashMap<>()).get("evil"));
     }
+
+    @Test
+    void aFullSpoolDropsCountsAndSaysSoInTheLog() throws Exception {
+        ch.qos.logback.classic.Logger forwarderLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Forwarder.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+                new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        forwarderLog.addAppender(seen);
+        try {
+            Properties p = new Properties();
+            p.setProperty("unidist.logging.dir", dir.resolve("s1").toString());
+            p.setProperty("unidist.logging.forward.spool.maxSize", "64KB");
+            ForwardSettings s = ForwardSettings.of(LoggingSettings.of(p));
+            Spool spool = Spool.open(s.spoolDir.resolve("s1"), Forwarding.spoolOptions(s));
+            spools.put("s1", spool);
+            Forwarder s1 = new Forwarder(joined.computeIfAbsent("s1", net::join), s, spool, List.of("c1"));
+            forwarders.put("s1", s1);
+            for (int i = 0; i < 2_000; i++) {
+                s1.spool("main", line(String.format("%0100d", i)));
+            }
+            assertTrue(spool.dropped() > 0, "a 64 KB spool cannot hold 2,000 records of 100 bytes");
+            assertTrue(spool.diskBytes() <= 64 * 1024);
+            assertEquals(2_000, spool.pending() + spool.dropped(), "every record is either spooled or counted");
+            Pattern report = Pattern.compile(".*the log spool was full: [1-9]\\d* records dropped.*policy drop-oldest.*");
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen.list.stream()
+                    .anyMatch(e -> report.matcher(e.getFormattedMessage()).matches()));
+        } finally {
+            forwarderLog.detachAppender(seen);
+        }
+    }
 }
