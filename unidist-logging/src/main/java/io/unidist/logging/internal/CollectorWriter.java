@@ -146,7 +146,7 @@ final class CollectorWriter implements AutoCloseable {
      * The node's name as it appears in file names: {@link LoggingSettings#fileSafe} (letters,
      * digits, '.', '-', '_'), and a name longer than {@value #MAX_NODE_CHARS} characters cut,
      * with a hash of the whole name at the end so that two long names stay apart. Records
-     * keep the node's full name.
+     * keep the node's name as it is (up to 255 characters).
      */
     static String nodeFileName(String node) {
         String safe = LoggingSettings.fileSafe(node);

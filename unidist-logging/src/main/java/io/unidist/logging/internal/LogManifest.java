@@ -30,8 +30,9 @@ import java.util.stream.Stream;
 
 /**
  * The manifest of one program's log files in one directory, {@code <dir>/<program>.manifest.json},
- * for scrapers that must resume without loss or duplicates. The format and the scraper's
- * algorithm are in {@code docs/LOG-MANIFEST.md}.
+ * for scrapers that must resume without loss or duplicates; or of a collector's files,
+ * {@code <collector dir>/collected.manifest.json} ({@link #startCollected}). The format and the
+ * scraper's algorithm are in {@code docs/LOG-MANIFEST.md}.
  *
  * <h2>How it follows the files</h2>
  * A file is known by its {@linkplain Fingerprints fingerprint}, never by its name. Files this
