@@ -128,13 +128,23 @@
  *   <tr><td>{@code unidist.logging.forward.drainTimeout}</td><td>{@code 5s}</td><td>how long {@code close()} sends
  *       what is spooled before it stops</td></tr>
  *   <tr><td>{@code unidist.logging.forward.collector.dir}</td><td>{@code <dir>/collected}</td><td>where a collector
- *       writes {@code collected.<node>.<track>.jsonl}</td></tr>
+ *       writes {@code collected.<node>.<track>.jsonl} and, unless manifests are turned off,
+ *       {@code collected.manifest.json}</td></tr>
  *   <tr><td>{@code unidist.logging.forward.collector.file.maxSize}</td><td>{@code 100MB}</td><td>size at which a
  *       collected file is rotated</td></tr>
  *   <tr><td>{@code unidist.logging.forward.collector.totalSizeCap}</td><td>{@code 10GB}</td><td>all collected
  *       files; oldest archives are deleted first</td></tr>
  *   </tbody>
  * </table>
+ * A collector rotates and caps its files like the local ones and keeps a manifest of the same
+ * format for them, {@code collected.manifest.json}, with the same guarantees: a scraper of the
+ * collector's directory resumes without loss or duplicates across rotation, compression and
+ * deletion. Node names are made file-safe (letters, digits, {@code .}, {@code -}, {@code _}, at
+ * most 100 characters); the track is the last dot-separated part of a name; the manifest's
+ * {@code firstSeq} and {@code lastSeq} are the records' {@code fseq} (see
+ * {@code docs/LOG-MANIFEST.md}). Collectors deliver at least once: a record can be written twice
+ * across a collector restart or failover, with the same key.
+ *
  * <h2>Syslog</h2>
  * With {@code unidist.logging.syslog.enabled=true} records of the chosen tracks and level also go
  * to a syslog server, as RFC 5424 messages:

@@ -27,6 +27,8 @@ final class ActiveFile {
     }
 
     final String stream;
+    /** The node whose records a collector writes here; {@code null} for a program's own files. */
+    final String node;
     final String track;
     final String format;
     final Path path;
@@ -41,8 +43,9 @@ final class ActiveFile {
     private boolean closed;
 
     /** Called by the appender, holding {@code lock}, right after it opened {@code path}. */
-    ActiveFile(String stream, String track, String format, Path path, Lock lock, long length) {
+    ActiveFile(String stream, String node, String track, String format, Path path, Lock lock, long length) {
         this.stream = stream;
+        this.node = node;
         this.track = track;
         this.format = format;
         this.path = path;

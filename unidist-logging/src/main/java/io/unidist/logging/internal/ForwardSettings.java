@@ -35,6 +35,8 @@ public final class ForwardSettings {
     final Path collectedDir;
     final long collectedSizeCap;
     final long collectedFileSize;
+    /** How often the collector's manifest is written: the local manifest's interval; 0 when manifests are off. */
+    final long collectedManifestIntervalMillis;
 
     private ForwardSettings(LoggingSettings logging) {
         Properties p = logging.source();
@@ -54,6 +56,7 @@ public final class ForwardSettings {
         collectedDir = Path.of(p.getProperty(PREFIX + "collector.dir", logging.dir().resolve("collected").toString()));
         collectedSizeCap = LoggingSettings.size(p, PREFIX + "collector.totalSizeCap", "10GB").getSize();
         collectedFileSize = LoggingSettings.size(p, PREFIX + "collector.file.maxSize", "100MB").getSize();
+        collectedManifestIntervalMillis = logging.manifest ? logging.manifestIntervalMillis : 0;
     }
 
     /** The forwarding settings that go with {@code logging}. */

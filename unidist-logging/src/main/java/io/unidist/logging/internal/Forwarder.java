@@ -70,7 +70,7 @@ public final class Forwarder implements AutoCloseable {
         this.candidates = List.copyOf(candidates);
         this.self = messaging.self();
         this.writer = this.candidates.contains(self)
-                ? new CollectorWriter(settings.collectedDir, settings.collectedFileSize, settings.collectedSizeCap)
+                ? CollectorWriter.of(settings)
                 : null;
         this.subscription = messaging.subscribe(LogWire.TOPIC, this::received);
         this.membership = messaging.watchMembers(members -> {

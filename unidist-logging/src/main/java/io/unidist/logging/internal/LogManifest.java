@@ -25,16 +25,19 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
  * The manifest of one program's log files in one directory, {@code <dir>/<program>.manifest.json},
- * for scrapers that must resume without loss or duplicates. The format and the scraper's
- * algorithm are in {@code docs/LOG-MANIFEST.md}.
+ * for scrapers that must resume without loss or duplicates; or of a collector's files,
+ * {@code <collector dir>/collected.manifest.json} ({@link #startCollected}). The format and the
+ * scraper's algorithm are in {@code docs/LOG-MANIFEST.md}.
  *
  * <h2>How it follows the files</h2>
  * A file is known by its {@linkplain Fingerprints fingerprint}, never by its name. Files this
- * process writes are reported by {@link ManifestedFileAppender} (opened, rotated, stopped);
+ * process writes are reported by {@link ManifestedFileAppender} (opened, rotated, stopped),
+ * whether a program's own ({@link LogSetup}) or a collector's ({@link CollectorWriter});
  * their offset and {@code seq} come from {@link ActiveFile#snapshot()}. Everything else is
  * found by listing the directory on each tick and fingerprinting files not seen before: where
  * logback renamed a rotated file, when its compression finished, what earlier processes left,
@@ -85,6 +88,7 @@ final class LogManifest implements LifeCycle {
     static final class Entry {
         final String fingerprint;
         final String stream;
+        final String node; // null for a program's own files
         final String track;
         final String format;
         final long order;
@@ -98,9 +102,10 @@ final class LogManifest implements LifeCycle {
         int misses;
         long rotatedAtNanos; // when this process rolled it over, 0 if it did not
 
-        Entry(String fingerprint, String stream, String track, String format, long order) {
+        Entry(String fingerprint, String stream, String node, String track, String format, long order) {
             this.fingerprint = fingerprint;
             this.stream = stream;
+            this.node = node;
             this.track = track;
             this.format = format;
             this.order = order;
@@ -121,6 +126,7 @@ final class LogManifest implements LifeCycle {
 
     private final Path dir;
     private final String program;
+    private final Function<String, LogFileName> names;
     private final String host;
     private final long pid;
     private final long intervalMillis;
@@ -141,9 +147,11 @@ final class LogManifest implements LifeCycle {
     private String lastWritten;
     private boolean failing;
 
-    private LogManifest(Path dir, String program, String host, long pid, long intervalMillis) {
+    private LogManifest(Path dir, String program, Function<String, LogFileName> names, String host, long pid,
+                        long intervalMillis) {
         this.dir = dir;
         this.program = program;
+        this.names = names;
         this.host = host;
         this.pid = pid;
         this.intervalMillis = intervalMillis;
@@ -162,11 +170,25 @@ final class LogManifest implements LifeCycle {
      * starts the manifest's thread; the first write follows at once.
      */
     static LogManifest start(Path dir, String program, String host, long pid, long intervalMillis) {
-        LogManifest manifest = new LogManifest(dir, program, host, pid, intervalMillis);
+        return start(new LogManifest(dir, program, name -> LogFileName.parse(program, name), host, pid,
+                intervalMillis));
+    }
+
+    /**
+     * As {@link #start(Path, String, String, long, long)}, for a collector's directory:
+     * {@code <dir>/collected.manifest.json}, following the files named as
+     * {@link LogFileName#parseCollected} reads them.
+     */
+    static LogManifest startCollected(Path dir, String host, long pid, long intervalMillis) {
+        return start(new LogManifest(dir, LogFileName.COLLECTED, LogFileName::parseCollected, host, pid,
+                intervalMillis));
+    }
+
+    private static LogManifest start(LogManifest manifest) {
         manifest.writer.removeLeftover();
         manifest.scan();
         manifest.started.set(true);
-        manifest.executor.scheduleWithFixedDelay(manifest::tick, intervalMillis, intervalMillis,
+        manifest.executor.scheduleWithFixedDelay(manifest::tick, manifest.intervalMillis, manifest.intervalMillis,
                 TimeUnit.MILLISECONDS);
         manifest.requestTick();
         try {
@@ -331,7 +353,8 @@ final class LogManifest implements LifeCycle {
     private void attach(ActiveFile active, ActiveFile.Snapshot snapshot) {
         Entry entry = find(snapshot.fingerprint());
         if (entry == null) {
-            entry = new Entry(snapshot.fingerprint(), active.stream, active.track, active.format, nextOrder++);
+            entry = new Entry(snapshot.fingerprint(), active.stream, active.node, active.track, active.format,
+                    nextOrder++);
             entries.add(entry);
         }
         // also when logback reopened the same file after a failed rename: the newer writer wins
@@ -394,7 +417,7 @@ final class LogManifest implements LifeCycle {
         try (Stream<Path> list = Files.list(dir)) {
             for (Iterator<Path> it = list.iterator(); it.hasNext(); ) {
                 String name = it.next().getFileName().toString();
-                LogFileName parsed = LogFileName.parse(program, name);
+                LogFileName parsed = names.apply(name);
                 if (parsed == null || streamsWritten.contains(name)) {
                     continue; // not ours, or an active file whose appender reports it
                 }
@@ -424,7 +447,8 @@ final class LogManifest implements LifeCycle {
     /** A file of an earlier run, or one this process has not followed: list it. */
     private void discover(Seen found) {
         LogFileName name = found.name();
-        Entry entry = new Entry(found.fingerprint(), name.stream(), name.track(), name.format(), nextOrder++);
+        Entry entry = new Entry(found.fingerprint(), name.stream(), name.node(), name.track(), name.format(),
+                nextOrder++);
         if (update(entry, found)) {
             entries.add(entry);
         }

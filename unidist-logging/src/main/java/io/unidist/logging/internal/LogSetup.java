@@ -242,7 +242,7 @@ public final class LogSetup {
             encoder.start();
         }
         RollingFileAppender<ILoggingEvent> appender = manifest == null ? new RollingFileAppender<>()
-                : new ManifestedFileAppender(manifest, settings.program, track,
+                : ManifestedFileAppender.local(manifest, settings.program, track,
                         extension.equals("jsonl") ? "json" : "text", pid);
         appender.setContext(context);
         appender.setName(base + "." + extension);
@@ -284,7 +284,8 @@ public final class LogSetup {
         }
     }
 
-    private static String hostName() {
+    /** The host name written in records and manifests: {@code $HOSTNAME}, else the local host's name. */
+    static String hostName() {
         String env = System.getenv("HOSTNAME");
         if (env != null && !env.isBlank()) {
             return env;

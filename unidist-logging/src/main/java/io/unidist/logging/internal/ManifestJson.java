@@ -60,6 +60,10 @@ final class ManifestJson {
         Json.appendString(out, e.name, Integer.MAX_VALUE);
         out.append(",\"stream\":");
         Json.appendString(out, e.stream, Integer.MAX_VALUE);
+        if (e.node != null) {
+            out.append(",\"node\":");
+            Json.appendString(out, e.node, Integer.MAX_VALUE);
+        }
         out.append(",\"track\":");
         Json.appendString(out, e.track, Integer.MAX_VALUE);
         out.append(",\"format\":\"").append(e.format).append('"');

@@ -12,16 +12,22 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
+import java.util.function.LongSupplier;
 
 /**
  * Logback's rolling file appender, telling a {@link LogManifest} which file it has open, where
- * its last complete record ends, and when it rolls the file over.
+ * its last complete record ends, and when it rolls the file over. One class for any event type:
+ * a program's own files ({@link #local}, events of logback-classic) and a collector's files
+ * ({@link #collected}, lines forwarded by other nodes).
  *
  * <p>Hooks, all called by logback with the appender's stream lock held: {@link #openFile} (at
  * start and after each rollover), {@link #updateByteCount} (after each record is written and
  * flushed; logback calls it for the size trigger), {@link #rollover} and {@link #stop}. The
- * cost per record is a few plain field writes and, for JSON, a thread-local read of the
- * record's {@code seq}; everything else happens on the manifest's own thread.
+ * cost per record is a few plain field writes and one call of {@code seqOfLastRecord}, which
+ * returns the {@code seq} the encoder saw in the record just written (for a program's JSON
+ * files a thread-local read, {@link JsonLinesEncoder#takeLastSeq}; for a collector's files the
+ * forwarded {@code fseq}, {@link CollectorWriter}); everything else happens on the manifest's
+ * own thread.
  *
  * <p>What it adds to the files:
  * <ul>
@@ -29,35 +35,67 @@ import java.util.HexFormat;
  *       {@code # unidist-log file=<32 hex> program=<p> track=<t> pid=<pid> opened=<ISO time>},
  *       so that its first line, and so its fingerprint, is unique even when two files start
  *       with the same record (JSON files need none: their first record has host, pid and
- *       {@code seq});</li>
+ *       {@code seq}, or for a collector's the forwarding key);</li>
  *   <li>a file that is reopened and does not end with {@code '\n'} (a record cut by a crash)
  *       gets one, so the cut record stays one bad line instead of gluing itself to the next
  *       good one.</li>
  * </ul>
  *
  * <p>Offsets count only records written and flushed: this relies on logback's immediate flush,
- * which {@link LogSetup} never turns off.
+ * which neither {@link LogSetup} nor {@link CollectorWriter} turns off.
+ *
+ * @param <E> the event type the encoder takes
  */
-final class ManifestedFileAppender extends RollingFileAppender<ILoggingEvent> {
+final class ManifestedFileAppender<E> extends RollingFileAppender<E> {
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final byte[] NEWLINE = {'\n'};
+    private static final LongSupplier NO_SEQ = () -> 0;
 
     private final LogManifest manifest;
     private final String program;
+    private final String node;
     private final String track;
     private final String format;
     private final boolean json;
     private final long pid;
+    private final LongSupplier seqOfLastRecord;
     private ActiveFile current; // guarded by streamWriteLock
 
-    ManifestedFileAppender(LogManifest manifest, String program, String track, String format, long pid) {
+    private ManifestedFileAppender(LogManifest manifest, String program, String node, String track, String format,
+                                   long pid, LongSupplier seqOfLastRecord) {
         this.manifest = manifest;
         this.program = program;
+        this.node = node;
         this.track = track;
         this.format = format;
         this.json = format.equals("json");
         this.pid = pid;
+        this.seqOfLastRecord = seqOfLastRecord;
+    }
+
+    /**
+     * An appender of one of a program's own files; JSON files report the {@code seq} of
+     * {@link JsonLinesEncoder}, which must be their encoder.
+     *
+     * @param format {@code json} or {@code text}
+     */
+    static ManifestedFileAppender<ILoggingEvent> local(LogManifest manifest, String program, String track,
+                                                       String format, long pid) {
+        return new ManifestedFileAppender<>(manifest, program, null, track, format, pid,
+                format.equals("json") ? JsonLinesEncoder::takeLastSeq : NO_SEQ);
+    }
+
+    /**
+     * An appender of a collector's JSON-lines file of {@code node} and {@code track}.
+     *
+     * @param seqOfLastRecord the {@code fseq} of the record just written, called on the writing
+     *                        thread right after the record was flushed
+     */
+    static <E> ManifestedFileAppender<E> collected(LogManifest manifest, String node, String track, long pid,
+                                                   LongSupplier seqOfLastRecord) {
+        return new ManifestedFileAppender<>(manifest, LogFileName.COLLECTED, node, track, "json", pid,
+                seqOfLastRecord);
     }
 
     @Override
@@ -67,7 +105,7 @@ final class ManifestedFileAppender extends RollingFileAppender<ILoggingEvent> {
             super.openFile(fileName);
             Path path = Path.of(fileName);
             long length = path.toFile().length();
-            ActiveFile file = new ActiveFile(path.getFileName().toString(), track, format, path,
+            ActiveFile file = new ActiveFile(path.getFileName().toString(), node, track, format, path,
                     streamWriteLock, length);
             current = file;
             if (getOutputStream() instanceof ResilientOutputStreamBase stream) {
@@ -90,7 +128,7 @@ final class ManifestedFileAppender extends RollingFileAppender<ILoggingEvent> {
         super.updateByteCount(bytes);
         ActiveFile file = current;
         if (file != null && bytes != null) {
-            file.written(bytes, json ? JsonLinesEncoder.takeLastSeq() : 0);
+            file.written(bytes, seqOfLastRecord.getAsLong());
         }
     }
 

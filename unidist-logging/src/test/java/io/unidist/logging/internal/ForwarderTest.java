@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.unidist.cluster.ClusterMessaging;
+import io.unidist.logging.ManifestScraper;
+import io.unidist.logging.MiniJson;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+import java.util.stream.Collectors;
+import java.util.zip.GZIPInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Forwarding and collecting over a fake network: collector failover, a sender restart,
- * resends, hostile messages, no collector at all.
+ * resends, hostile messages, no collector at all; the collector's manifest, followed by a
+ * scraper that stops while the collected files rotate and resumes with every record once,
+ * files deleted by the collector's budget, and node names that try to escape the directory or
+ * confuse the name parser.
  */
 class ForwarderTest {
     private static final Pattern KEY = Pattern.compile(
@@ -40,6 +50,8 @@ class ForwarderTest {
     private final Map<String, Forwarder> forwarders = new HashMap<>();
     private final Map<String, Spool> spools = new HashMap<>();
     private final Map<String, ClusterMessaging> joined = new HashMap<>();
+    /** Settings added to every node started after they are set. */
+    private final Properties extra = new Properties();
 
     @AfterEach
     void stop() {
@@ -53,6 +65,7 @@ class ForwarderTest {
         p.setProperty("unidist.logging.dir", dir.resolve(node).toString());
         p.setProperty("unidist.logging.forward.ackTimeout", "300ms");
         p.setProperty("unidist.logging.forward.batch.records", "500");
+        p.putAll(extra);
         return ForwardSettings.of(LoggingSettings.of(p));
     }
 
@@ -204,6 +217,267 @@ class ForwarderTest {
                     .anyMatch(e -> report.matcher(e.getFormattedMessage()).matches()));
         } finally {
             forwarderLog.detachAppender(seen);
+        }
+    }
+
+    // ---- the collector's manifest
+
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    private void smallCollectedFiles() {
+        extra.setProperty("unidist.logging.forward.collector.file.maxSize", "4KB");
+        extra.setProperty("unidist.logging.manifest.interval", "20ms");
+        extra.setProperty("unidist.logging.forward.batch.records", "20"); // rollovers fall inside and between batches
+    }
+
+    private Path collectedDir(String collector) {
+        return settings(collector).collectedDir;
+    }
+
+    private static String message(String node, String track, int i) {
+        return node + "-" + track + "-" + i + "-" + "p".repeat(i % 40);
+    }
+
+    @Test
+    void aScraperOfTheCollectorsManifestStoppedWhileTheFilesRotateResumesWithEveryRecordOnce() throws Exception {
+        smallCollectedFiles();
+        start("c1");
+        List<String> nodes = List.of("web.1", "s2"); // a dot in a node: the track is the last part of a name
+        List<String> tracks = List.of("main", "audit");
+        for (String node : nodes) {
+            Forwarder f = start(node);
+            await().atMost(Duration.ofSeconds(10)).until(() -> f.collectors().equals(List.of("c1")));
+        }
+        Path collected = collectedDir("c1");
+        Map<String, ManifestScraper> scrapers = new HashMap<>();
+        Map<String, List<String>> read = new HashMap<>();
+        for (String node : nodes) {
+            for (String track : tracks) {
+                String stream = "collected." + node + "." + track + ".jsonl";
+                scrapers.put(stream, new ManifestScraper(collected, "collected", stream, Map.of()));
+                read.put(stream, new ArrayList<>());
+            }
+        }
+        int total = 300;
+        spoolRecords(nodes, tracks, 0, total / 2);
+        readUntil(scrapers, read, total / 2);
+        Map<String, Map<String, Long>> saved = new HashMap<>(); // the scraper stops here
+        scrapers.forEach((stream, scraper) -> saved.put(stream, scraper.state()));
+
+        spoolRecords(nodes, tracks, total / 2, total);
+        await().atMost(PATIENCE).ignoreExceptions().until(() -> nodes.stream().allMatch(n -> spools.get(n).pending() == 0)
+                && caughtUp(collected));
+        scrapers.replaceAll((stream, old) -> new ManifestScraper(collected, "collected", stream, saved.get(stream)));
+        readUntil(scrapers, read, total);
+
+        for (String node : nodes) {
+            for (String track : tracks) {
+                String stream = "collected." + node + "." + track + ".jsonl";
+                List<String> expected = new ArrayList<>();
+                for (int i = 0; i < total; i++) {
+                    expected.add(message(node, track, i));
+                }
+                assertEquals(expected, read.get(stream), "every record of " + stream + " once, in order");
+                assertEquals(List.of(), scrapers.get(stream).losses());
+                assertTrue(manifestFiles(collected).stream().filter(f -> f.get("stream").equals(stream))
+                        .filter(f -> f.get("state").equals("compressed")).count() >= 3, stream + " rotated");
+            }
+        }
+        for (Map<String, Object> file : manifestFiles(collected)) {
+            String path = (String) file.get("path");
+            LogFileName name = LogFileName.parseCollected(path);
+            assertEquals(name.node(), file.get("node"), path);
+            assertEquals(name.track(), file.get("track"), path);
+            assertEquals(name.stream(), file.get("stream"), path);
+            assertEquals("json", file.get("format"), path);
+            List<String> lines = new String(content(collected, file), StandardCharsets.UTF_8).lines().toList();
+            assertEquals(fseq(lines.get(0)), file.get("firstSeq"), "firstSeq is the first record's fseq: " + path);
+            assertEquals(fseq(lines.get(lines.size() - 1)), file.get("lastSeq"), "lastSeq is the last one's: " + path);
+        }
+
+        // the collector restarts: its next manifest finds the same files by name and fingerprint,
+        // and the scrapers, resuming from their state, have nothing more to read
+        List<Map<String, Object>> before = manifestFiles(collected);
+        forwarders.remove("c1").close();
+        spools.remove("c1").close();
+        List<Map<String, Object>> after = restartedCollectorsManifest(collected);
+        assertEquals(withoutSeq(before), withoutSeq(after));
+        for (Map.Entry<String, ManifestScraper> e : scrapers.entrySet()) {
+            ManifestScraper resumed = new ManifestScraper(collected, "collected", e.getKey(), e.getValue().state());
+            assertEquals(List.of(), resumed.poll(), e.getKey());
+        }
+    }
+
+    /** A new collector on the same directory, with the manifest of the last run removed: what it lists. */
+    private List<Map<String, Object>> restartedCollectorsManifest(Path collected) throws IOException {
+        Files.delete(collected.resolve("collected.manifest.json"));
+        try (CollectorWriter again = CollectorWriter.of(settings("c1"))) {
+            again.manifest().tickNow();
+            return manifestFiles(collected);
+        }
+    }
+
+    /** The entries as a set, without what only the writing process knows ({@code firstSeq}, {@code lastSeq}). */
+    private static Set<Map<String, Object>> withoutSeq(List<Map<String, Object>> files) {
+        Set<Map<String, Object>> out = new HashSet<>();
+        for (Map<String, Object> file : files) {
+            Map<String, Object> copy = new HashMap<>(file);
+            copy.remove("firstSeq");
+            copy.remove("lastSeq");
+            out.add(copy);
+        }
+        return out;
+    }
+
+    @Test
+    void collectedFilesDeletedByTheCollectorsBudgetAreListedAsDeleted() throws Exception {
+        smallCollectedFiles();
+        // archives of these records compress to about 400 bytes: 4KB holds ten of them
+        extra.setProperty("unidist.logging.forward.collector.totalSizeCap", "4KB");
+        start("c1");
+        Forwarder s1 = start("s1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> s1.collectors().equals(List.of("c1")));
+        spoolRecords(List.of("s1"), List.of("main"), 0, 1_000);
+        Path collected = collectedDir("c1");
+
+        await().atMost(PATIENCE).ignoreExceptions().until(() -> spools.get("s1").pending() == 0 && caughtUp(collected)
+                && manifestFiles(collected).stream().anyMatch(f -> f.get("state").equals("deleted")));
+        // a scraper that comes only now learns what it lost and reads what is left, to the last record
+        ManifestScraper late = new ManifestScraper(collected, "collected", "collected.s1.main.jsonl", Map.of());
+        List<String> read = new ArrayList<>();
+        readUntil(Map.of("collected.s1.main.jsonl", late), Map.of("collected.s1.main.jsonl", read), 1);
+        assertFalse(late.losses().isEmpty());
+        assertEquals(message("s1", "main", 999), read.get(read.size() - 1));
+    }
+
+    @Test
+    void nodeNamesFromTheNetworkCannotEscapeTheCollectorsDirectoryOrConfuseItsManifest() throws Exception {
+        extra.setProperty("unidist.logging.manifest.interval", "20ms");
+        Forwarder c1 = start("c1");
+        List<String> names = List.of("../../escape", "a.b.main", "x.2026-11-29.3", "a\\b\nc", "n".repeat(300));
+        for (String name : names) {
+            net.join(name).send("c1", LogWire.TOPIC, LogWire.batch(List.of(
+                    new LogWire.Record(1, 7, "main", line("m-" + name.length())),
+                    new LogWire.Record(2, 7, "audit", line("a-" + name.length())))));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> c1.collectedCounts()[0] == 2L * names.size());
+        Path collected = collectedDir("c1");
+        await().atMost(PATIENCE).ignoreExceptions().until(() -> caughtUp(collected)
+                && manifestFiles(collected).size() == 2 * names.size());
+
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                assertTrue(p.getParent().equals(collected) || p.startsWith(dir.resolve("c1").resolve("spool")),
+                        "nothing outside the collector's directory: " + p);
+            }
+        }
+        Set<String> expected = new HashSet<>();
+        for (String name : names) {
+            expected.add(CollectorWriter.nodeFileName(name) + "/main");
+            expected.add(CollectorWriter.nodeFileName(name) + "/audit");
+        }
+        Set<String> listed = new HashSet<>();
+        for (Map<String, Object> file : manifestFiles(collected)) {
+            listed.add(file.get("node") + "/" + file.get("track"));
+            assertEquals("collected." + file.get("node") + "." + file.get("track") + ".jsonl", file.get("path"));
+        }
+        assertEquals(expected, listed, "one file per node and track, each read back to its node and track");
+
+        // a collector that did not write them reads node and track from the names alone
+        forwarders.remove("c1").close();
+        spools.remove("c1").close();
+        Set<String> found = new HashSet<>();
+        for (Map<String, Object> file : restartedCollectorsManifest(collected)) {
+            found.add(file.get("node") + "/" + file.get("track"));
+        }
+        assertEquals(expected, found);
+    }
+
+    @Test
+    void withManifestsTurnedOffTheCollectorWritesItsFilesAndNoManifest() throws Exception {
+        extra.setProperty("unidist.logging.manifest.enabled", "false");
+        start("c1");
+        Forwarder s1 = start("s1");
+        for (int i = 0; i < 10; i++) {
+            s1.spool("main", line("s1-" + i));
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> spools.get("s1").pending() == 0);
+        assertEquals(expected("s1", 10), collected(new HashMap<>()).get("s1"));
+        assertFalse(Files.exists(collectedDir("c1").resolve("collected.manifest.json")));
+    }
+
+    private void spoolRecords(List<String> nodes, List<String> tracks, int from, int to) {
+        for (int i = from; i < to; i++) {
+            for (String node : nodes) {
+                for (String track : tracks) {
+                    forwarders.get(node).spool(track, line(message(node, track, i)));
+                }
+            }
+        }
+    }
+
+    /** Polls every scraper until each stream has {@code count} records; records are kept as their message. */
+    private static void readUntil(Map<String, ManifestScraper> scrapers, Map<String, List<String>> read, int count) {
+        await().atMost(PATIENCE).ignoreExceptions().until(() -> {
+            for (Map.Entry<String, ManifestScraper> e : scrapers.entrySet()) {
+                for (Map<String, Object> record : e.getValue().poll()) {
+                    read.get(e.getKey()).add((String) record.get("message"));
+                }
+            }
+            return read.values().stream().allMatch(r -> r.size() >= count);
+        });
+    }
+
+    private static long fseq(String line) {
+        return (Long) MiniJson.parseObject(line).get("fseq");
+    }
+
+    /**
+     * No compression running, the manifest lists as present exactly the files on disk, and
+     * every listed offset is its file's whole (uncompressed) length.
+     */
+    private static boolean caughtUp(Path collected) throws IOException {
+        Set<String> onDisk;
+        try (Stream<Path> list = Files.list(collected)) {
+            onDisk = list.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(HashSet::new));
+        }
+        if (onDisk.stream().anyMatch(n -> n.endsWith(".tmp"))) {
+            return false;
+        }
+        Set<String> listed = new HashSet<>(Set.of("collected.manifest.json"));
+        for (Map<String, Object> file : manifestFiles(collected)) {
+            if (!file.get("state").equals("deleted")) {
+                listed.add((String) file.get("path"));
+                if (!file.get("offset").equals((long) content(collected, file).length)) {
+                    return false;
+                }
+            }
+        }
+        return listed.equals(onDisk);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> manifestFiles(Path collected) {
+        try {
+            Map<String, Object> manifest = MiniJson.parseObject(
+                    Files.readString(collected.resolve("collected.manifest.json"), StandardCharsets.UTF_8));
+            assertEquals("collected", manifest.get("program"));
+            List<Map<String, Object>> files = new ArrayList<>();
+            for (Object file : (List<Object>) manifest.get("files")) {
+                files.add((Map<String, Object>) file);
+            }
+            return files;
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] content(Path collected, Map<String, Object> file) throws IOException {
+        try (InputStream raw = Files.newInputStream(collected.resolve((String) file.get("path")));
+             InputStream in = "gzip".equals(file.get("compression")) ? new GZIPInputStream(raw) : raw) {
+            return in.readAllBytes();
         }
     }
 }

@@ -32,7 +32,8 @@ import org.slf4j.Logger;
  * write leaves a manifest that parses (old or new) and a temporary file that the next start
  * removes; an unwritable manifest gives one warning while logging goes on; a write error in a
  * log file never lets the offset pass what is on disk; a file cut by a crash is reopened
- * cleanly; turned off, there is no manifest and no header line.
+ * cleanly; turned off, there is no manifest and no header line; a collector's file names have
+ * one reading whatever the node is called.
  */
 class LogManifestTest {
 
@@ -211,5 +212,63 @@ class LogManifestTest {
         assertNull(manifest());
         assertFalse(Files.exists(dir.resolve("prog.manifest.json")));
         assertTrue(Files.readAllLines(dir.resolve("prog.log")).get(0).endsWith(" - plain"));
+    }
+
+    @Test
+    void collectedNamesHaveOneReadingTheTrackIsTheLastDotSeparatedPart() {
+        assertCollected("collected.a.b.main.jsonl", "a.b", "main", LogFileName.Kind.ACTIVE, null, 0);
+        assertCollected("collected.a.b.main.2026-11-29.3.jsonl.gz", "a.b", "main", LogFileName.Kind.COMPRESSED,
+                "2026-11-29", 3);
+        assertCollected("collected.a.b.main.2026-11-29.3.jsonl1732994001.tmp", "a.b", "main",
+                LogFileName.Kind.ROTATED, "2026-11-29", 3);
+        // a node with a date-like part is a node, not an archive
+        assertCollected("collected.x.2026-11-29.3.main.jsonl", "x.2026-11-29.3", "main", LogFileName.Kind.ACTIVE,
+                null, 0);
+        assertCollected("collected.x.main.2026-11-29.3.jsonl", "x.main.2026-11-29", "3", LogFileName.Kind.ACTIVE,
+                null, 0);
+        assertCollected("collected.....audit.jsonl", "...", "audit", LogFileName.Kind.ACTIVE, null, 0);
+        for (String notCollected : List.of("collected.manifest.json", "collected.manifest.json.tmp",
+                "collected.main.jsonl", "collected.a.main.log", "collected.a.main.2026-11-29.jsonl.gz",
+                "collected.a/b.main.jsonl", "prog.jsonl", "collected.a.main.jsonl.gz")) {
+            assertNull(LogFileName.parseCollected(notCollected), notCollected);
+        }
+    }
+
+    @Test
+    void everyNodeNameGivesAFileNameInTheDirectoryThatParsesBackToIt() {
+        List<String> nodes = List.of("../../etc/passwd", "a.b", "..", ".", "", "-", "ä/ö\n\u0000x",
+                "C:\\Windows", "2026-11-29.3", "main", "n".repeat(300), "n".repeat(299) + "m", "web-1.jsonl");
+        java.util.Set<String> fileNames = new java.util.HashSet<>();
+        for (String node : nodes) {
+            String safe = CollectorWriter.nodeFileName(node);
+            assertTrue(safe.length() <= CollectorWriter.MAX_NODE_CHARS, safe);
+            assertTrue(fileNames.add(safe), "these names stay apart: " + node + " -> " + safe);
+            for (String track : List.of("main", "a-b_C9")) {
+                String active = "collected." + safe + "." + track + ".jsonl";
+                assertEquals(dir.resolve(active).getParent(), dir, active);
+                assertEquals(active, dir.resolve(active).normalize().getFileName().toString(), active);
+                assertCollected(active, safe, track, LogFileName.Kind.ACTIVE, null, 0);
+                assertCollected("collected." + safe + "." + track + ".2026-11-29.12.jsonl.gz", safe, track,
+                        LogFileName.Kind.COMPRESSED, "2026-11-29", 12);
+                assertTrue(("collected." + safe + "." + track + ".2026-11-29.123456789.jsonl"
+                        + Long.MAX_VALUE + ".tmp").length() < 255, "a name the file system takes");
+            }
+        }
+        // two long names with one prefix: cut to the same start, kept apart by the hash of the whole
+        assertEquals(CollectorWriter.nodeFileName("n".repeat(300)).substring(0, 80),
+                CollectorWriter.nodeFileName("n".repeat(299) + "m").substring(0, 80));
+    }
+
+    private static void assertCollected(String name, String node, String track, LogFileName.Kind kind, String date,
+                                        long index) {
+        LogFileName parsed = LogFileName.parseCollected(name);
+        assertTrue(parsed != null, name + " is a collected file");
+        assertEquals(node, parsed.node(), name);
+        assertEquals(track, parsed.track(), name);
+        assertEquals(kind, parsed.kind(), name);
+        assertEquals(date, parsed.date(), name);
+        assertEquals(index, parsed.index(), name);
+        assertEquals("json", parsed.format(), name);
+        assertEquals("collected." + node + "." + track + ".jsonl", parsed.stream(), name);
     }
 }
