@@ -39,7 +39,7 @@ final class RaftServer implements AutoCloseable {
     private final String self;
     private final String clusterName;
     private final JChannel raftChannel;
-    private final RAFT raft;
+    private final UnidistRaft raft;
     private final UnidistStateMachine sm;
     private final JChannel main;
     private final ExecutorService replies;
@@ -56,10 +56,11 @@ final class RaftServer implements AutoCloseable {
         this.clusterName = clusterName;
         this.raftChannel = raftChannel;
         this.main = main;
-        this.raft = raftChannel.getProtocolStack().findProtocol(RAFT.class);
-        if (raft == null) {
-            throw new IllegalStateException(self + ": the raft channel has no RAFT protocol");
+        RAFT found = raftChannel.getProtocolStack().findProtocol(RAFT.class);
+        if (!(found instanceof UnidistRaft unidistRaft)) {
+            throw new IllegalStateException(self + ": the raft channel has " + found + " where UnidistRaft belongs");
         }
+        this.raft = unidistRaft;
         this.sm = new UnidistStateMachine(self);
         raft.stateMachine(sm);
         sm.events(new UnidistStateMachine.Events() {
@@ -86,7 +87,7 @@ final class RaftServer implements AutoCloseable {
     void start() throws Exception {
         raftChannel.connect(clusterName + ".raft");
         reconciler.scheduleWithFixedDelay(this::expireAbsentSessions, 1, 1, TimeUnit.SECONDS);
-        reconciler.scheduleWithFixedDelay(this::resendToLaggingFollowers, 500, 500, TimeUnit.MILLISECONDS);
+        reconciler.scheduleWithFixedDelay(this::resendToLaggingFollowers, 100, 100, TimeUnit.MILLISECONDS);
         reconciler.scheduleWithFixedDelay(this::tickIfDue, 50, 50, TimeUnit.MILLISECONDS);
     }
 
@@ -94,8 +95,9 @@ final class RaftServer implements AutoCloseable {
      * jgroups-raft 1.1.4 resends missing entries to a follower that is behind (it joined late,
      * or was down) only when its request queue has been idle for {@code resend_interval}: under
      * a steady stream of requests that never happens, the follower never catches up, and when
-     * another voter fails the group cannot commit at all. So the leader flushes its commit table
-     * itself, which sends each follower what it lacks (and nothing to one that is current).
+     * another voter fails the group cannot commit at all. So the leader has RAFT's thread flush
+     * its commit table, which sends each follower what it lacks (and nothing to one that is
+     * current).
      */
     private void resendToLaggingFollowers() {
         try {
@@ -103,8 +105,8 @@ final class RaftServer implements AutoCloseable {
                 commitAtLastCheck = Long.MAX_VALUE;
                 return;
             }
-            // only for a follower that has not even reached what was committed half a second ago:
-            // the flush runs off RAFT's thread, so it is kept to the case RAFT would leave stuck
+            // only for a follower that has not even reached what was committed 100 ms ago;
+            // the flush itself runs on RAFT's thread (UnidistRaft.requestFlush)
             boolean stuck = false;
             for (Address member : raft.commitTable().keys()) {
                 org.jgroups.raft.util.CommitTable.Entry e = raft.commitTable().get(member);
@@ -114,7 +116,7 @@ final class RaftServer implements AutoCloseable {
             }
             commitAtLastCheck = raft.commitIndex();
             if (stuck) {
-                raft.flushCommitTable();
+                raft.requestFlush();
             }
         } catch (RuntimeException e) {
             log.debug("{}: resending to followers failed: {}", self, e.toString());
