@@ -153,7 +153,8 @@ final class RaftServer implements AutoCloseable {
         entry.write(command);
         CompletableFuture<byte[]> result;
         try {
-            result = read ? raft.getAsync(entry.buffer(), 0, entry.position(), null)
+            // a leader new to its term reads through the log until it commits an entry of that term
+            result = read && raft.readsFromCommitIndex() ? raft.getAsync(entry.buffer(), 0, entry.position(), null)
                     : raft.setAsync(entry.buffer(), 0, entry.position(), null);
         } catch (Exception e) {
             send(Wire.notLeader(from, requestId, leaderName()));

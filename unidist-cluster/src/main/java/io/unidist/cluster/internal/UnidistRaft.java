@@ -8,6 +8,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jgroups.EmptyMessage;
+import org.jgroups.Message;
+import org.jgroups.ObjectMessage;
+import org.jgroups.protocols.raft.AppendEntriesRequest;
+import org.jgroups.protocols.raft.AppendEntriesResponse;
+import org.jgroups.protocols.raft.AppendResult;
+import org.jgroups.protocols.raft.Leader;
+import org.jgroups.protocols.raft.LogEntries;
+import org.jgroups.protocols.raft.RaftHeader;
+import org.jgroups.protocols.raft.RaftImpl;
+import org.jgroups.util.Bits;
 import org.jgroups.protocols.raft.Log;
 import org.jgroups.protocols.raft.LogEntry;
 import org.jgroups.protocols.raft.RAFT;
@@ -156,12 +167,31 @@ public class UnidistRaft extends RAFT {
      */
     private final Object termLock = new Object();
 
+    /** The term of the entry at the commit index, as RAFT's thread last saw it. */
+    private volatile long committedTerm = -1;
+
     @Override
     protected void process(List<Request> q) {
         synchronized (termLock) {
             super.process(q);
+            LogEntry committed = commit_index > 0 ? log_impl.get(commit_index) : null;
+            committedTerm = committed == null ? -1 : committed.term();
         }
         flushIfRequested();
+    }
+
+    /**
+     * Whether this leader may answer a read from its commit index ({@link #getAsync}): only once
+     * it has committed an entry of its own term.
+     *
+     * <p>Why: a new leader holds every committed entry but does not yet know which of them are
+     * committed (Raft, section 8); jgroups-raft 1.1.4 still answers reads at its commit index
+     * at once, so right after a failover a read could miss a write that had been acknowledged.
+     * Until this returns true, reads go through the log like writes (and commit an entry of the
+     * term by doing so).
+     */
+    boolean readsFromCommitIndex() {
+        return isLeader() && committedTerm == currentTerm();
     }
 
     @Override
@@ -194,6 +224,141 @@ public class UnidistRaft extends RAFT {
     private void flushIfRequested() {
         if (flushRequested.getAndSet(false) && isLeader()) {
             flushCommitTable();
+        }
+    }
+
+    /** The highest index this voter has checked against the leader of {@link #matchedTerm}. */
+    private long matchedIndex;
+    private long matchedTerm = -1;
+
+    /**
+     * AppendEntries on a follower (and a learner) by the rules of Raft (section 5.3), in place of
+     * jgroups-raft's.
+     *
+     * <p>Why: jgroups-raft 1.1.4's follower (a) commits up to the leader's commit index on an
+     * empty AppendEntries without checking that its own entries up to there are the leader's,
+     * (b) skips every entry of a message whose first entry it already has with the same term,
+     * and (c) answers with its last index rather than the last index it checked. A voter that
+     * kept entries of an old leader's term (it was that leader, or cut off with it) could so
+     * apply entries that were never committed, and make the new leader count it as holding
+     * entries it does not hold. Here a follower keeps, per leader term, the highest index it
+     * checked against that leader (an entry at the message's previous index with the previous
+     * term, then the message's entries, each compared by term); it commits only up to that
+     * index and reports only that index.
+     */
+    @Override
+    public void handleUpRequest(Message msg, RaftHeader hdr) {
+        if (!(hdr instanceof AppendEntriesRequest request) || !(msg instanceof ObjectMessage om)) {
+            super.handleUpRequest(msg, hdr);
+            return;
+        }
+        AppendFields f;
+        try {
+            f = AppendFields.of(request);
+        } catch (java.io.IOException | ClassNotFoundException e) {
+            log.error("%s: dropped an unreadable AppendEntries header from %s: %s", local_addr, msg.src(), e);
+            return;
+        }
+        if (currentTerm(f.term()) < 0) {
+            return; // from the leader of an older term
+        }
+        RaftImpl role = impl;
+        if (role == null) {
+            return;
+        }
+        if (role instanceof Leader) {
+            super.handleUpRequest(msg, hdr); // two leaders in one term: left to jgroups-raft, as before
+            return;
+        }
+        long term = currentTerm();
+        AppendResult result = appendAsFollower(om.getObject(), f, term);
+        result.commitIndex(commit_index);
+        down_prot.down(new EmptyMessage(msg.src()).putHeader(id, new AppendEntriesResponse(term, result)));
+    }
+
+    private AppendResult appendAsFollower(LogEntries entries, AppendFields f, long term) {
+        leader(f.leader());
+        if (matchedTerm != term) {
+            matchedTerm = term;
+            matchedIndex = commit_index; // committed entries are the same in every voter's log
+        } else {
+            matchedIndex = Math.max(matchedIndex, commit_index);
+        }
+        long prevIndex = f.prevIndex();
+        if (prevIndex > commit_index) {
+            // the log may still hold bytes past its last entry (a cut tail): never read beyond it
+            LogEntry prev = prevIndex <= last_appended ? log_impl.get(prevIndex) : null;
+            if (prev == null) {
+                return new AppendResult(AppendResult.Result.FAIL_ENTRY_NOT_FOUND, Math.min(matchedIndex, last_appended));
+            }
+            if (prev.term() != f.prevTerm()) {
+                long conflict = firstIndexOfTerm(prevIndex, prev.term());
+                deleteAllLogEntriesStartingFrom(conflict);
+                matchedIndex = Math.min(matchedIndex, conflict - 1);
+                return new AppendResult(AppendResult.Result.FAIL_CONFLICTING_PREV_TERM, conflict, prev.term());
+            }
+        }
+        long checked = prevIndex;
+        if (entries != null && entries.size() > 0) {
+            long index = prevIndex + 1;
+            LogEntries missing = null;
+            for (LogEntry e : entries) {
+                if (missing != null) {
+                    missing.add(e); // index stays at the first missing entry, where the append starts
+                    continue;
+                }
+                if (index > commit_index) {
+                    LogEntry mine = index <= last_appended ? log_impl.get(index) : null;
+                    if (mine == null || mine.term() != e.term()) {
+                        if (mine != null) {
+                            deleteAllLogEntriesStartingFrom(index); // an old term's entry: the leader's replaces it
+                        }
+                        missing = new LogEntries().add(e);
+                        continue;
+                    }
+                }
+                index++;
+            }
+            if (missing != null && !append(index, missing)) {
+                log.error("%s: could not append %d entries at %d (last appended %d)", local_addr, missing.size(), index,
+                        last_appended);
+                return new AppendResult(AppendResult.Result.FAIL_ENTRY_NOT_FOUND, Math.min(matchedIndex, last_appended));
+            }
+            checked = prevIndex + entries.size();
+        }
+        matchedIndex = Math.max(matchedIndex, Math.min(checked, last_appended));
+        long commitTo = Math.min(f.leaderCommit(), matchedIndex);
+        if (commitTo > commit_index) {
+            commitLogTo(commitTo, false);
+        }
+        return new AppendResult(AppendResult.Result.OK, matchedIndex);
+    }
+
+    /** The first index of the run of {@code term} entries that ends at {@code from}, above the commit index. */
+    private long firstIndexOfTerm(long from, long term) {
+        long index = from;
+        while (index - 1 > commit_index) {
+            LogEntry e = index - 1 <= last_appended ? log_impl.get(index - 1) : null;
+            if (e == null || e.term() != term) {
+                break;
+            }
+            index--;
+        }
+        return index;
+    }
+
+    /** The fields of an AppendEntries header, which jgroups-raft keeps protected, read from its wire form. */
+    private record AppendFields(long term, org.jgroups.Address leader, long entryTerm, long prevIndex, long prevTerm,
+                                long leaderCommit) {
+        static AppendFields of(AppendEntriesRequest h) throws java.io.IOException, ClassNotFoundException {
+            ByteArrayDataOutputStream out = new ByteArrayDataOutputStream(64);
+            h.writeTo(out);
+            org.jgroups.util.ByteArrayDataInputStream in =
+                    new org.jgroups.util.ByteArrayDataInputStream(out.buffer(), 0, out.position());
+            long term = Bits.readLongCompressed(in);
+            org.jgroups.Address leader = org.jgroups.util.Util.readAddress(in);
+            return new AppendFields(term, leader, Bits.readLongCompressed(in), Bits.readLongCompressed(in),
+                    Bits.readLongCompressed(in), Bits.readLongCompressed(in));
         }
     }
 

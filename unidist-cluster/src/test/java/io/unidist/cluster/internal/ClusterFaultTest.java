@@ -105,6 +105,7 @@ class ClusterFaultTest {
             assertEquals(finalValue, n.counter("ids").get(), "node " + n.nodeName() + " sees another value");
         }
         assertFalse(leader.equals(cluster.awaitLeader()));
+        cluster.awaitReplicasAgree(Duration.ofSeconds(30));
     }
 
     @Test
@@ -194,6 +195,8 @@ class ClusterFaultTest {
         cluster.heal();
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> minority.get() == onMajority);
         assertEquals(onMajority + 1, minority.incrementAndGet());
+        // the old leader may hold entries of its term that were never committed: it must not apply them
+        cluster.awaitReplicasAgree(Duration.ofSeconds(30));
     }
 
     @Test

@@ -107,6 +107,32 @@ final class TestCluster implements AutoCloseable {
         return voters;
     }
 
+    /**
+     * Waits until every running voter has applied the same entries and holds the same state
+     * machine, byte for byte: replicas that applied different entries at one index (a follower
+     * that committed entries of an old term) never get there.
+     */
+    void awaitReplicasAgree(Duration timeout) {
+        org.awaitility.Awaitility.await().atMost(timeout).until(() -> {
+            byte[] first = null;
+            for (String v : voters) {
+                ClusterNode n = nodes.get(v);
+                if (n == null) {
+                    continue;
+                }
+                org.jgroups.util.ByteArrayDataOutputStream out = new org.jgroups.util.ByteArrayDataOutputStream();
+                n.server().stateMachine().writeContentTo(out);
+                byte[] state = java.util.Arrays.copyOf(out.buffer(), out.position());
+                if (first == null) {
+                    first = state;
+                } else if (!java.util.Arrays.equals(first, state)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
     String name() {
         return name;
     }
