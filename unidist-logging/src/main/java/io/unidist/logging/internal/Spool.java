@@ -54,6 +54,7 @@ import java.util.zip.CRC32C;
  * the file back to its last good record and warns once; later appends try again.
  *
  * <p><b>Thread safety.</b> Every method may be called from any thread; one lock orders them.
+ * {@link #peek} reads the files without it, so appends do not wait for a batch to be read.
  */
 final class Spool implements AutoCloseable {
 
@@ -450,69 +451,98 @@ final class Spool implements AutoCloseable {
      * @throws IOException if a segment cannot be read
      */
     List<Entry> peek(long afterSeq, int maxRecords, int maxBytes) throws IOException {
+        long from;
+        long offset;
+        long seq;
+        List<SegmentView> views = new ArrayList<>();
         lock.lock();
         try {
-            List<Entry> out = new ArrayList<>();
-            long from = Math.max(afterSeq, acked) + 1;
+            from = Math.max(afterSeq, acked) + 1;
             if (closed || from >= nextSeq) {
-                return out;
+                return new ArrayList<>();
             }
             if (cursorSegment == null || cursorSeq > from || !segments.contains(cursorSegment)) {
                 resetCursor();
             }
-            Segment s = cursorSegment;
-            long offset = cursorOffset;
-            long seq = cursorSeq;
-            long bytes = 0;
-            var it = segments.iterator();
-            while (it.hasNext() && it.next() != s) {
-                // move the iterator to the cursor's segment
+            offset = cursorOffset;
+            seq = cursorSeq;
+            boolean started = false;
+            for (Segment s : segments) {
+                started |= s == cursorSegment;
+                if (started) {
+                    views.add(new SegmentView(s, s.path, s.first, s.last));
+                }
             }
-            ByteBuffer header = ByteBuffer.allocate(HEADER);
-            try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
-                FileChannel in = ch;
-                while (out.size() < maxRecords) {
-                    if (seq > s.last) {
-                        if (!it.hasNext()) {
-                            break;
-                        }
-                        s = it.next();
-                        offset = 0;
-                        seq = s.first;
-                        if (in != ch) {
-                            in.close();
-                        }
-                        in = FileChannel.open(s.path, StandardOpenOption.READ);
-                        continue;
-                    }
+        } finally {
+            lock.unlock();
+        }
+        // read without the lock, so that logging threads append while a batch is read: the
+        // records up to each view's last sequence number were written before the lock was released
+        List<Entry> out = new ArrayList<>();
+        long bytes = 0;
+        Segment skippedTo = null;
+        long skippedOffset = 0;
+        long skippedSeq = 0;
+        ByteBuffer header = ByteBuffer.allocate(HEADER);
+        for (int v = 0; v < views.size() && out.size() < maxRecords; v++) {
+            SegmentView view = views.get(v);
+            if (v > 0) {
+                offset = 0;
+                seq = view.first();
+            }
+            FileChannel in;
+            try {
+                in = FileChannel.open(view.path(), StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                break; // dropped as the oldest while we read: the next peek starts after it
+            }
+            try (in) {
+                while (seq <= view.last() && out.size() < maxRecords) {
                     header.clear();
                     readFully(in, header, offset);
                     int length = header.getInt(0);
                     if (seq >= from) {
                         if (!out.isEmpty() && bytes + length > maxBytes) {
-                            break;
+                            return finishPeek(out, skippedTo, skippedOffset, skippedSeq);
                         }
                         ByteBuffer body = ByteBuffer.allocate(length);
                         readFully(in, body, offset + HEADER);
                         out.add(new Entry(seq, body.array()));
                         bytes += length;
-                    } else if (seq <= acked) {
-                        // acknowledged since the cursor was set: move the cursor past it
-                        cursorSegment = s;
-                        cursorOffset = offset + HEADER + length;
-                        cursorSeq = seq + 1;
                     }
                     offset += HEADER + length;
                     seq++;
-                }
-                if (in != ch) {
-                    in.close();
+                    if (seq <= from) {
+                        // acknowledged since the cursor was set: the cursor can move past it
+                        skippedTo = view.segment();
+                        skippedOffset = offset;
+                        skippedSeq = seq;
+                    }
                 }
             }
-            return out;
-        } finally {
-            lock.unlock();
         }
+        return finishPeek(out, skippedTo, skippedOffset, skippedSeq);
+    }
+
+    /** Moves the cursor past records found acknowledged, if nothing moved it meanwhile. */
+    private List<Entry> finishPeek(List<Entry> out, Segment skippedTo, long offset, long seq) {
+        if (skippedTo != null) {
+            lock.lock();
+            try {
+                if (segments.contains(skippedTo) && seq > cursorSeq && seq - 1 <= acked) {
+                    cursorSegment = skippedTo;
+                    cursorOffset = offset;
+                    cursorSeq = seq;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        return out;
+    }
+
+    /** What a peek reads of one segment, taken under the lock. */
+    private record SegmentView(Segment segment, Path path, long first, long last) {
     }
 
     private void resetCursor() {
