@@ -1,6 +1,7 @@
 package io.unidist.examples;
 
 import io.unidist.Unidist;
+import io.unidist.logging.LogForwarding;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * settings of {@link ExampleSettings}. The system property {@code example.backup_dir} names the
  * directory that {@link RollingBackup} writes to (shared by the nodes).
  *
+ * <p>The node logs through SLF4J with unidist's logging defaults and forwards every record to
+ * the cluster's collector ({@link LogForwarding}), whose {@code logs/collected/} directory holds
+ * the records of every host.
+ *
  * <p>Besides its log, the node writes two files into its data directory, one line per event,
  * that {@link LocalCluster} checks at the end: {@code ids.txt} (every id it got from
  * {@link UniqueJobIds#COUNTER}) and {@code backups.txt} (each backup run: host, fencing token,
@@ -37,6 +42,7 @@ public final class ExampleNode {
     private static final Logger log = LoggerFactory.getLogger(ExampleNode.class);
 
     private final Unidist node;
+    private final LogForwarding forwarding;
     private final boolean producer;
     private final boolean voter;
     private final Path dataDir;
@@ -45,8 +51,10 @@ public final class ExampleNode {
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong backups = new AtomicLong();
 
-    private ExampleNode(Unidist node, boolean producer, boolean voter, Path dataDir, FencedDirectory backupTarget) {
+    private ExampleNode(Unidist node, LogForwarding forwarding, boolean producer, boolean voter, Path dataDir,
+                        FencedDirectory backupTarget) {
         this.node = node;
+        this.forwarding = forwarding;
         this.producer = producer;
         this.voter = voter;
         this.dataDir = dataDir;
@@ -64,9 +72,11 @@ public final class ExampleNode {
                 settings.dataDir().resolveSibling("backup-target").toString()));
         log.info("{}: joining {}", settings.node(), settings.config());
         Unidist node = settings.join();
+        // central logs: every record of this node also goes to the cluster's collector (a voter)
+        LogForwarding forwarding = LogForwarding.start(node);
         boolean voter = settings.config().isVoter();
-        new ExampleNode(node, args[0].equals("producer"), voter, settings.dataDir(), new FencedDirectory(backupDir))
-                .runUntilStopped();
+        new ExampleNode(node, forwarding, args[0].equals("producer"), voter, settings.dataDir(),
+                new FencedDirectory(backupDir)).runUntilStopped();
     }
 
     private void runUntilStopped() throws InterruptedException {
@@ -150,6 +160,7 @@ public final class ExampleNode {
                 break;
             }
         }
+        forwarding.close(); // sends what is spooled, for a few seconds at most
         node.close(); // releases this node's leases and leaves the cluster
         log.info("{}: stopped", node.nodeName());
     }

@@ -167,6 +167,7 @@ public final class LocalCluster {
             stopChildren();
         }
         RunChecks checks = RunChecks.of(NODES.stream().map(n -> runDir.resolve(n)).toList());
+        centralLogs = CentralLogs.read(runDir);
         finished = true;
         return printFinalSummary(run, checks);
     }
@@ -181,11 +182,15 @@ public final class LocalCluster {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", // light on 2 cores
                 "-Djava.net.preferIPv4Stack=true",
-                "-Dlogback.configurationFile=unidist-examples-node-logback.xml",
+                // unidist's logging defaults: console (into <node>.log), files under <node>/logs, and
+                // forwarding to the collector, which writes every host's records under <collector>/logs/collected
+                "-Dunidist.program=" + name,
+                "-Dunidist.logging.dir=" + dataDir.resolve("logs"),
+                "-Dunidist.logging.level.org.jgroups=WARN",
                 "-Dunidist.bind_port=" + base,
                 "-Dunidist.initial_hosts=127.0.0.1[" + base + "]",
                 "-Dexample.backup_dir=" + runDir.resolve("backup-target"),
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", nodeClassPath(),
                 ExampleNode.class.getName(),
                 name.equals(PRODUCER) ? "producer" : "worker",
                 "--cluster=" + clusterName,
@@ -201,6 +206,17 @@ public final class LocalCluster {
         Child child = new Child(name, process, dataDir);
         children.put(name, child);
         return child;
+    }
+
+    /**
+     * This JVM's class path without test class directories: a test's {@code logback-test.xml}
+     * must not configure the nodes, which run with unidist's logging defaults as a user's
+     * program does.
+     */
+    private static String nodeClassPath() {
+        return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .filter(entry -> !Path.of(entry).endsWith("test-classes"))
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
     }
 
     private static java.io.File devNull() {
@@ -377,13 +393,17 @@ public final class LocalCluster {
         out.flush();
     }
 
+    /** The collectors' files read at the end of the run. */
+    private CentralLogs centralLogs = CentralLogs.NONE;
+
     private boolean printFinalSummary(Run run, RunChecks checks) {
         Snapshot end = run.last;
         boolean leftRunning = children.values().stream().anyMatch(c -> c.process().isAlive());
         boolean progressed = end != null && run.atKill != null && end.ids() > run.atKill.ids()
                 && end.done() > run.atKill.done();
         boolean passed = end != null && checks.duplicates().isEmpty() && checks.maxConcurrent() <= RollingBackup.AT_ONCE
-                && checks.tokensUnique() && !leftRunning && progressed;
+                && checks.tokensUnique() && !leftRunning && progressed
+                && centralLogs.hosts().containsAll(NODES);
         out.println();
         out.println("=== final summary: " + options.seconds() + " s of work, " + clusterName + " ===");
         if (run.killedAt != null && !run.killed.equals("nobody")) {
@@ -408,6 +428,8 @@ public final class LocalCluster {
         out.println("backup runs recorded by the nodes: " + checks.backupRuns() + ", at most "
                 + checks.maxConcurrent() + " at once (the semaphore allows " + RollingBackup.AT_ONCE + "), fencing tokens "
                 + (checks.tokensUnique() ? "all different" : "NOT all different"));
+        out.println("central logs: records from " + centralLogs.hosts().size() + " hosts " + centralLogs.hosts()
+                + " in " + centralLogs.dirs().stream().map(d -> runDir.relativize(d).toString()).toList());
         out.println("processes: " + children.size() + " started, "
                 + children.values().stream().filter(c -> c.process().isAlive()).count() + " left running");
         out.println("checks: " + (passed ? "all passed" : "FAILED"));
@@ -415,6 +437,8 @@ public final class LocalCluster {
         out.println("  <node>.log        each node's log (observer.log: this launcher's node)");
         out.println("  v1/ v2/ v3/       each voter's Raft log and snapshots (raft/), ids.txt, backups.txt");
         out.println("  n1/ n2/           ids.txt, backups.txt");
+        out.println("  <node>/logs/      each node's own log files (text and JSON lines)");
+        out.println("  <voter>/logs/collected/  the central logs: every host's records, on the collector");
         out.println("  backup-target/    the backups, one per host, with their fencing tokens");
         return passed;
     }
