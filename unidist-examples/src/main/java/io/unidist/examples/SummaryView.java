@@ -43,6 +43,9 @@ final class SummaryView {
             b.append(String.format("%-14s %s   (%d in the JGroups view)%n", "members", String.join(" ", s.members()),
                     s.members().size()));
             b.append(String.format("%-14s %s%n", "Raft leader", s.leader() == null ? "?" : s.leader()));
+            String collector = collector(s);
+            b.append(String.format("%-14s %s%n", "log collector", collector == null ? "?"
+                    : collector + " (central logs in " + f.runDir().resolve(collector).resolve("logs").resolve("collected") + ")"));
             b.append(String.format("%-14s %d handed out (counter '%s')%n", "ids", s.ids(), UniqueJobIds.COUNTER));
             b.append(String.format("%-14s produced %d, done %d, failed attempts %d%n", "jobs", s.produced(), s.done(),
                     s.failed()));
@@ -65,6 +68,14 @@ final class SummaryView {
         return b.toString();
     }
 
+    /**
+     * The log collector as every node computes it with the default settings: the first voter in
+     * the view, oldest first (one collector, candidates the voters).
+     */
+    static String collector(Snapshot s) {
+        return s.members().stream().filter(LocalCluster.VOTERS::contains).findFirst().orElse(null);
+    }
+
     /** One line, for output that is not a terminal. */
     static String line(Frame f) {
         Snapshot s = f.snap();
@@ -73,6 +84,7 @@ final class SummaryView {
             return head + "waiting for the cluster to answer" + (f.problem() == null ? "" : ": " + f.problem());
         }
         return head + "members " + s.members().size() + " (leader " + (s.leader() == null ? "?" : s.leader()) + ")"
+                + " | collector " + (collector(s) == null ? "?" : collector(s))
                 + " | ids " + s.ids()
                 + " | jobs produced " + s.produced() + " done " + s.done() + " failed " + s.failed()
                 + " queued " + s.queued() + " dead " + s.dead()
