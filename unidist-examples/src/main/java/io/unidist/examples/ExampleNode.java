@@ -32,13 +32,15 @@ import org.slf4j.LoggerFactory;
  * <p>Besides its log, the node writes two files into its data directory, one line per event,
  * that {@link LocalCluster} checks at the end: {@code ids.txt} (every id it got from
  * {@link UniqueJobIds#COUNTER}) and {@code backups.txt} (each backup run: host, fencing token,
- * start and end, ISO instants).
+ * start and end, ISO instants) and, on a worker, {@code done.txt} (every job it acknowledged).
  */
 public final class ExampleNode {
     /** The file of ids a node got, in its data directory. */
     public static final String IDS_FILE = "ids.txt";
     /** The file of backup runs a node did, in its data directory. */
     public static final String BACKUPS_FILE = "backups.txt";
+    /** The jobs a worker acknowledged, one a line, in its data directory. */
+    public static final String DONE_FILE = "done.txt";
     private static final Logger log = LoggerFactory.getLogger(ExampleNode.class);
 
     private final Unidist node;
@@ -86,7 +88,8 @@ public final class ExampleNode {
                 program("backup", this::backupNowAndThen),
                 producer
                         ? program("producer", () -> WorkQueue.produce(node, Duration.ofMillis(250), this::idTaken))
-                        : program("worker", () -> WorkQueue.work(node, Duration.ofMillis(150))));
+                        : program("worker", () -> WorkQueue.work(node, Duration.ofMillis(150),
+                                job -> append(DONE_FILE, job))));
         Thread stopper = new Thread(() -> stop(programs), "stop-" + node.nodeName());
         Runtime.getRuntime().addShutdownHook(stopper);
         log.info("{}: running the example programs as a {} and {}", node.nodeName(), voter ? "voter" : "non-voter",

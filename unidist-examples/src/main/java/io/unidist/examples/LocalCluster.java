@@ -402,7 +402,7 @@ public final class LocalCluster {
         boolean progressed = end != null && run.atKill != null && end.ids() > run.atKill.ids()
                 && end.done() > run.atKill.done();
         boolean passed = end != null && checks.duplicates().isEmpty() && checks.maxConcurrent() <= RollingBackup.AT_ONCE
-                && checks.tokensUnique() && !leftRunning && progressed
+                && checks.tokensUnique() && checks.doneTwice().isEmpty() && !leftRunning && progressed
                 && centralLogs.hosts().containsAll(NODES);
         out.println();
         out.println("=== final summary: " + options.seconds() + " s of work, " + clusterName + " ===");
@@ -428,6 +428,8 @@ public final class LocalCluster {
         out.println("backup runs recorded by the nodes: " + checks.backupRuns() + ", at most "
                 + checks.maxConcurrent() + " at once (the semaphore allows " + RollingBackup.AT_ONCE + "), fencing tokens "
                 + (checks.tokensUnique() ? "all different" : "NOT all different"));
+        out.println("jobs acknowledged by the workers: " + checks.jobsDone() + ", acknowledged twice: "
+                + (checks.doneTwice().isEmpty() ? "none" : checks.doneTwice()));
         out.println("central logs: records from " + centralLogs.hosts().size() + " hosts " + centralLogs.hosts()
                 + " in " + centralLogs.dirs().stream().map(d -> runDir.relativize(d).toString()).toList());
         out.println("processes: " + children.size() + " started, "
@@ -436,7 +438,7 @@ public final class LocalCluster {
         out.println("data and logs: " + runDir);
         out.println("  <node>.log        each node's log (observer.log: this launcher's node)");
         out.println("  v1/ v2/ v3/       each voter's Raft log and snapshots (raft/), ids.txt, backups.txt");
-        out.println("  n1/ n2/           ids.txt, backups.txt");
+        out.println("  n1/ n2/           ids.txt, backups.txt (done.txt: the jobs a worker acknowledged)");
         out.println("  <node>/logs/      each node's own log files (text and JSON lines)");
         out.println("  <voter>/logs/collected/  the central logs: every host's records, on the collector");
         out.println("  backup-target/    the backups, one per host, with their fencing tokens");

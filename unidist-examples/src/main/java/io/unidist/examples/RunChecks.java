@@ -22,8 +22,11 @@ import java.util.TreeSet;
  * @param backupRuns     backup runs recorded
  * @param maxConcurrent  the most backup runs that overlapped in time
  * @param tokensUnique   whether no two backup runs had the same fencing token
+ * @param jobsDone       jobs the workers acknowledged
+ * @param doneTwice      jobs acknowledged more than once (must be empty: an acknowledged job is gone)
  */
-record RunChecks(long ids, Set<Long> duplicates, int backupRuns, int maxConcurrent, boolean tokensUnique) {
+record RunChecks(long ids, Set<Long> duplicates, int backupRuns, int maxConcurrent, boolean tokensUnique,
+                 long jobsDone, Set<String> doneTwice) {
 
     /** Reads the files of the nodes whose data directories are {@code nodeDirs}. */
     static RunChecks of(List<Path> nodeDirs) {
@@ -31,7 +34,16 @@ record RunChecks(long ids, Set<Long> duplicates, int backupRuns, int maxConcurre
         Set<Long> duplicates = new TreeSet<>();
         long ids = 0;
         List<Interval> runs = new ArrayList<>();
+        Set<String> done = new HashSet<>();
+        Set<String> doneTwice = new TreeSet<>();
+        long jobsDone = 0;
         for (Path dir : nodeDirs) {
+            for (String job : lines(dir.resolve(ExampleNode.DONE_FILE))) {
+                jobsDone++;
+                if (!done.add(job)) {
+                    doneTwice.add(job);
+                }
+            }
             for (String line : lines(dir.resolve(ExampleNode.IDS_FILE))) {
                 long id = Long.parseLong(line);
                 ids++;
@@ -45,7 +57,7 @@ record RunChecks(long ids, Set<Long> duplicates, int backupRuns, int maxConcurre
             }
         }
         boolean tokensUnique = runs.stream().map(Interval::token).distinct().count() == runs.size();
-        return new RunChecks(ids, duplicates, runs.size(), maxOverlap(runs), tokensUnique);
+        return new RunChecks(ids, duplicates, runs.size(), maxOverlap(runs), tokensUnique, jobsDone, doneTwice);
     }
 
     /** One backup run: its fencing token and when it held its permit. */

@@ -8,6 +8,7 @@ import io.unidist.UnidistException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +54,7 @@ public final class WorkQueue {
             if (args[0].equals("produce")) {
                 produce(node, Duration.ofSeconds(1), id -> { });
             } else {
-                work(node, Duration.ofMillis(200));
+                work(node, Duration.ofMillis(200), job -> { });
             }
         }
     }
@@ -79,14 +80,14 @@ public final class WorkQueue {
         }
     }
 
-    /** Takes jobs and does them, each in {@code jobTime}, until interrupted. */
-    public static void work(Unidist node, Duration jobTime) throws InterruptedException {
+    /** Takes jobs and does them, each in {@code jobTime}, until interrupted; {@code done} hears of each acknowledged one. */
+    public static void work(Unidist node, Duration jobTime, Consumer<String> done) throws InterruptedException {
         MessageQueue<String> work = queue(node);
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 Optional<Delivery<String>> next = work.poll(Duration.ofSeconds(2));
                 if (next.isPresent()) {
-                    doJob(node, next.get(), jobTime);
+                    doJob(node, next.get(), jobTime, done);
                 }
             } catch (UnidistException e) {
                 log.warn("{}: could not take a job: {}", node.nodeName(), e.getMessage());
@@ -96,7 +97,8 @@ public final class WorkQueue {
     }
 
     /** Does one job: acknowledges it when it succeeds, gives it back when it fails. */
-    static void doJob(Unidist node, Delivery<String> job, Duration jobTime) throws InterruptedException {
+    static void doJob(Unidist node, Delivery<String> job, Duration jobTime, Consumer<String> done)
+            throws InterruptedException {
         Thread.sleep(jobTime.toMillis()); // stands in for the real work
         if (fails(job.message(), job.attempt())) {
             node.counter(FAILED).incrementAndGet();
@@ -111,6 +113,7 @@ public final class WorkQueue {
         }
         try {
             job.ack();
+            done.accept(job.message());
             node.counter(DONE).incrementAndGet();
             log.info("{}: '{}' done (attempt {})", node.nodeName(), job.message(), job.attempt());
         } catch (IllegalStateException e) {

@@ -77,6 +77,7 @@ class LocalClusterTest {
         assertTrue(grew("ids handed out \\(counter job-ids\\)", all), "no new ids after the kill:\n" + all);
         assertTrue(grew("jobs done", all), "no jobs done after the kill:\n" + all);
         assertTrue(all.contains("duplicates: none"), all);
+        assertTrue(all.contains("acknowledged twice: none"), all);
         assertTrue(all.contains("central logs: records from 5 hosts [n1, n2, v1, v2, v3]"), "every host in the collectors' files:\n" + all);
         assertTrue(Pattern.compile("\\| collector v[123] \\|").matcher(all).find(),
                 "the summary names the log collector:\n" + all);

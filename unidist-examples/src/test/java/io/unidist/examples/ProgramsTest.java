@@ -90,7 +90,7 @@ class ProgramsTest {
 
     private static Callable<Void> worker(Unidist node) {
         return () -> {
-            WorkQueue.work(node, Duration.ZERO);
+            WorkQueue.work(node, Duration.ZERO, job -> { });
             return null;
         };
     }

@@ -64,4 +64,16 @@ class SmallPartsTest {
                 new RunChecks.Interval(2, t.plusSeconds(1), t.plusSeconds(5)),
                 new RunChecks.Interval(3, t.plusSeconds(2), t.plusSeconds(3)))));
     }
+
+    @Test
+    void aJobAcknowledgedByTwoWorkersIsReported(@TempDir Path dir)
+            throws java.io.IOException {
+        Path n1 = Files.createDirectories(dir.resolve("n1"));
+        Path n2 = Files.createDirectories(dir.resolve("n2"));
+        Files.writeString(n1.resolve(ExampleNode.DONE_FILE), "job 1\njob 2\n");
+        Files.writeString(n2.resolve(ExampleNode.DONE_FILE), "job 3\njob 2\n");
+        RunChecks checks = RunChecks.of(List.of(n1, n2));
+        assertEquals(4, checks.jobsDone());
+        assertEquals(Set.of("job 2"), checks.doneTwice());
+    }
 }
