@@ -9,6 +9,8 @@
  *       (a queue).</li>
  *   <li>{@link io.unidist.examples.StatusBoard}: every host publishes its status with a time to live
  *       and watches the others' (a state bucket).</li>
+ *   <li>{@link io.unidist.examples.CentralLogging}: every host's log records in one place, on the
+ *       cluster's collector, with no log server (log forwarding).</li>
  * </ul>
  *
  * <p>Each program has a {@code main} that joins a cluster with the settings of

@@ -7,7 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.unidist.MessageQueue;
 import io.unidist.Subscription;
+import ch.qos.logback.classic.LoggerContext;
 import io.unidist.Unidist;
+import io.unidist.logging.LogForwarding;
+import io.unidist.logging.UnidistLogging;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,17 +19,20 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
 
 /** The example programs' logic, on one voter and two other nodes in this JVM ({@code unidist-jvm.xml}). */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -139,5 +146,44 @@ class ProgramsTest {
             watching.close();
         }
         assertFalse(StatusBoard.board(watcher).snapshot().containsKey("host-a"));
+    }
+
+    @Test
+    void everyHostsHeartbeatsEndUpInTheCollectorsFiles() throws Exception {
+        List<LogForwarding> forwardings = new ArrayList<>();
+        List<LoggerContext> contexts = new ArrayList<>();
+        List<Future<?>> beats = new ArrayList<>();
+        try {
+            for (Unidist node : cluster.nodes()) {
+                // each node its own logging set-up, as each host has in a real cluster
+                Properties p = new Properties();
+                p.setProperty("unidist.logging.dir", dir.resolve("logs-" + node.nodeName()).toString());
+                p.setProperty("unidist.program", node.nodeName());
+                p.setProperty("unidist.logging.console", "false");
+                LoggerContext context = new LoggerContext();
+                UnidistLogging.configure(context, p);
+                contexts.add(context);
+                forwardings.add(LogForwarding.start(node, context));
+                Logger out = context.getLogger(CentralLogging.class);
+                beats.add(threads.submit(() -> {
+                    CentralLogging.run(node, out, Duration.ofMillis(50));
+                    return null;
+                }));
+            }
+            LogForwarding collector = forwardings.stream()
+                    .filter(LogForwarding::isCollector).findFirst().orElseThrow();
+            Set<String> hosts = cluster.nodes().stream().map(Unidist::nodeName).collect(Collectors.toSet());
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> CentralLogs.read(collector.collectedDir()).hosts().containsAll(hosts));
+            for (String host : hosts) {
+                String collected = Files.readString(
+                        collector.collectedDir().resolve("collected." + host + ".main.jsonl"));
+                assertTrue(collected.contains("heartbeat 1 from " + host), collected);
+            }
+        } finally {
+            beats.forEach(b -> b.cancel(true));
+            forwardings.forEach(LogForwarding::close);
+            contexts.forEach(LoggerContext::stop);
+        }
     }
 }
