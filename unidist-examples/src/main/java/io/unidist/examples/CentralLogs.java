@@ -21,7 +21,6 @@ import java.util.stream.Stream;
  * @param dirs  the collectors' directories that hold collected files
  */
 record CentralLogs(Set<String> hosts, List<Path> dirs) {
-    static final CentralLogs NONE = new CentralLogs(Set.of(), List.of());
     private static final Pattern KEY = Pattern.compile("^\\{\"node\":\"([^\"]+)\"");
 
     /** Reads every collected file below {@code runDir}. */

@@ -167,9 +167,8 @@ public final class LocalCluster {
             stopChildren();
         }
         RunChecks checks = RunChecks.of(NODES.stream().map(n -> runDir.resolve(n)).toList());
-        centralLogs = CentralLogs.read(runDir);
         finished = true;
-        return printFinalSummary(run, checks);
+        return printFinalSummary(run, checks, CentralLogs.read(runDir));
     }
 
     // ----- the children
@@ -393,10 +392,7 @@ public final class LocalCluster {
         out.flush();
     }
 
-    /** The collectors' files read at the end of the run. */
-    private CentralLogs centralLogs = CentralLogs.NONE;
-
-    private boolean printFinalSummary(Run run, RunChecks checks) {
+    private boolean printFinalSummary(Run run, RunChecks checks, CentralLogs centralLogs) {
         Snapshot end = run.last;
         boolean leftRunning = children.values().stream().anyMatch(c -> c.process().isAlive());
         boolean progressed = end != null && run.atKill != null && end.ids() > run.atKill.ids()

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.stream.Collectors;
 
 /** The live summary of {@link LocalCluster}: a screen redrawn in a terminal, or one line a second. */
@@ -84,7 +85,7 @@ final class SummaryView {
             return head + "waiting for the cluster to answer" + (f.problem() == null ? "" : ": " + f.problem());
         }
         return head + "members " + s.members().size() + " (leader " + (s.leader() == null ? "?" : s.leader()) + ")"
-                + " | collector " + (collector(s) == null ? "?" : collector(s))
+                + " | collector " + Objects.requireNonNullElse(collector(s), "?")
                 + " | ids " + s.ids()
                 + " | jobs produced " + s.produced() + " done " + s.done() + " failed " + s.failed()
                 + " queued " + s.queued() + " dead " + s.dead()

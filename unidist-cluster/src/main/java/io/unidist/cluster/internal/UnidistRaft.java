@@ -286,8 +286,7 @@ public class UnidistRaft extends RAFT {
         }
         long prevIndex = f.prevIndex();
         if (prevIndex > commit_index) {
-            // the log may still hold bytes past its last entry (a cut tail): never read beyond it
-            LogEntry prev = prevIndex <= last_appended ? log_impl.get(prevIndex) : null;
+            LogEntry prev = entryAt(prevIndex);
             if (prev == null) {
                 return new AppendResult(AppendResult.Result.FAIL_ENTRY_NOT_FOUND, Math.min(matchedIndex, last_appended));
             }
@@ -308,7 +307,7 @@ public class UnidistRaft extends RAFT {
                     continue;
                 }
                 if (index > commit_index) {
-                    LogEntry mine = index <= last_appended ? log_impl.get(index) : null;
+                    LogEntry mine = entryAt(index);
                     if (mine == null || mine.term() != e.term()) {
                         if (mine != null) {
                             deleteAllLogEntriesStartingFrom(index); // an old term's entry: the leader's replaces it
@@ -334,11 +333,17 @@ public class UnidistRaft extends RAFT {
         return new AppendResult(AppendResult.Result.OK, matchedIndex);
     }
 
+    /** The log's entry at {@code index}, or null past its last one. */
+    private LogEntry entryAt(long index) {
+        // the log may still hold bytes past its last entry (a cut tail): never read beyond it
+        return index <= last_appended ? log_impl.get(index) : null;
+    }
+
     /** The first index of the run of {@code term} entries that ends at {@code from}, above the commit index. */
     private long firstIndexOfTerm(long from, long term) {
         long index = from;
         while (index - 1 > commit_index) {
-            LogEntry e = index - 1 <= last_appended ? log_impl.get(index - 1) : null;
+            LogEntry e = entryAt(index - 1);
             if (e == null || e.term() != term) {
                 break;
             }

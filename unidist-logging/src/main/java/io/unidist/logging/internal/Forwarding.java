@@ -4,7 +4,6 @@ import io.unidist.cluster.ClusterMessaging;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /** Wires log forwarding into an installed {@link LogSetup}: spool, forwarder, appender. */
@@ -125,10 +124,5 @@ public final class Forwarding implements AutoCloseable {
         } else {
             log.info("{}: log forwarding stopped; every record was acknowledged by a collector", self);
         }
-    }
-
-    /** For the drain timeout of a test. */
-    Duration drainTimeout() {
-        return settings.drainTimeout;
     }
 }

@@ -620,16 +620,6 @@ final class Spool implements AutoCloseable {
         }
     }
 
-    /** The sequence number the next record gets. */
-    long nextSeq() {
-        lock.lock();
-        try {
-            return nextSeq;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     private void syncLoop() {
         long intervalNanos = options.fsyncInterval().toNanos();
         while (true) {
