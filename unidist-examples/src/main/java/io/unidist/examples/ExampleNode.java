@@ -29,10 +29,12 @@ import org.slf4j.LoggerFactory;
  * the cluster's collector ({@link LogForwarding}), whose {@code logs/collected/} directory holds
  * the records of every host.
  *
- * <p>Besides its log, the node writes two files into its data directory, one line per event,
+ * <p>Besides its log, the node writes files into its data directory, one line per event,
  * that {@link LocalCluster} checks at the end: {@code ids.txt} (every id it got from
- * {@link UniqueJobIds#COUNTER}) and {@code backups.txt} (each backup run: host, fencing token,
- * start and end, ISO instants) and, on a worker, {@code done.txt} (every job it acknowledged).
+ * {@link UniqueJobIds#COUNTER}), {@code backups.txt} (each backup run: host, fencing token,
+ * start and end, ISO instants); on the producer {@code produced.txt} (every job it offered); on a
+ * worker {@code acking.txt} and {@code done.txt} (every job it was about to acknowledge, and every
+ * job it acknowledged).
  */
 public final class ExampleNode {
     /** The file of ids a node got, in its data directory. */
@@ -41,6 +43,10 @@ public final class ExampleNode {
     public static final String BACKUPS_FILE = "backups.txt";
     /** The jobs a worker acknowledged, one a line, in its data directory. */
     public static final String DONE_FILE = "done.txt";
+    /** The jobs a worker was about to acknowledge, one a line, in its data directory. */
+    public static final String ACKING_FILE = "acking.txt";
+    /** The jobs the producer offered (each line written once its offer returned), in its data directory. */
+    public static final String PRODUCED_FILE = "produced.txt";
     private static final Logger log = LoggerFactory.getLogger(ExampleNode.class);
 
     private final Unidist node;
@@ -87,9 +93,19 @@ public final class ExampleNode {
                 program("ids", () -> UniqueJobIds.run(node, Duration.ofMillis(300), this::idTaken)),
                 program("backup", this::backupNowAndThen),
                 producer
-                        ? program("producer", () -> WorkQueue.produce(node, Duration.ofMillis(250), this::idTaken))
-                        : program("worker", () -> WorkQueue.work(node, Duration.ofMillis(150),
-                                job -> append(DONE_FILE, job))));
+                        ? program("producer", () -> WorkQueue.produce(node, Duration.ofMillis(250), this::idTaken,
+                                job -> append(PRODUCED_FILE, job)))
+                        : program("worker", () -> WorkQueue.work(node, Duration.ofMillis(150), new WorkQueue.JobLog() {
+                            @Override
+                            public void acking(String job) {
+                                append(ACKING_FILE, job);
+                            }
+
+                            @Override
+                            public void done(String job) {
+                                append(DONE_FILE, job);
+                            }
+                        })));
         Thread stopper = new Thread(() -> stop(programs), "stop-" + node.nodeName());
         Runtime.getRuntime().addShutdownHook(stopper);
         log.info("{}: running the example programs as a {} and {}", node.nodeName(), voter ? "voter" : "non-voter",

@@ -1,5 +1,7 @@
 package io.unidist.examples;
 
+import io.unidist.Delivery;
+import io.unidist.MessageQueue;
 import io.unidist.Subscription;
 import io.unidist.Unidist;
 import io.unidist.UnidistException;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -26,9 +29,10 @@ import java.util.concurrent.TimeUnit;
  * The local example cluster: five JVMs on 127.0.0.1 ({@code unidist-local.xml}), three voters
  * (v1, v2, v3) and two other nodes (n1, the producer of jobs, and n2), each running every
  * example program ({@link ExampleNode}). This launcher joins as a sixth, non-voting node to read
- * what happens, shows it once a second, kills one node with SIGKILL halfway, and at the end stops
- * the nodes and checks the nodes' own records: no id handed out twice, never more than two
- * backups at once.
+ * what happens, shows it once a second, and kills one node with SIGKILL halfway. At the end it
+ * stops the producer, waits until the workers have emptied the queue, takes the dead letters,
+ * stops the nodes and checks the nodes' own records: no id handed out twice, never more than two
+ * backups at once, every job offered either acknowledged exactly once or a dead letter.
  *
  * <pre>
  * ./run-example-cluster.sh                     # builds, then runs for 75 s
@@ -47,6 +51,9 @@ public final class LocalCluster {
     static final List<String> NODES = List.of("v1", "v2", "v3", "n1", "n2");
     static final String PRODUCER = "n1";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+    /** Long enough for a job held by a killed worker to come back (visibility timeout) and be done. */
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
+    static final String DEAD_LETTERS_FILE = "dead-letters.txt";
     private static final DateTimeFormatter RUN_DIR_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     private final Options options;
@@ -157,6 +164,9 @@ public final class LocalCluster {
             }
             observer = UnidistCluster.join(observerConfig());
             work(observer, run);
+            if (run.workStart != null) {
+                finishTheQueue(observer, run);
+            }
         } finally {
             if (run.watching != null) {
                 run.watching.close();
@@ -166,7 +176,8 @@ public final class LocalCluster {
             }
             stopChildren();
         }
-        RunChecks checks = RunChecks.of(NODES.stream().map(n -> runDir.resolve(n)).toList());
+        RunChecks checks = RunChecks.of(NODES.stream().map(n -> runDir.resolve(n)).toList(),
+                run.killed.equals("nobody") ? null : runDir.resolve(run.killed), run.deadLetters);
         finished = true;
         return printFinalSummary(run, checks, CentralLogs.read(runDir));
     }
@@ -279,6 +290,8 @@ public final class LocalCluster {
         String killed = "nobody";
         Duration carriedOnAfter;
         Subscription watching;
+        boolean drained;
+        List<String> deadLetters = List.of();
     }
 
     private void work(Unidist observer, Run run) throws InterruptedException {
@@ -316,6 +329,47 @@ public final class LocalCluster {
                 next = Instant.now();
             }
         }
+    }
+
+    /**
+     * After the work time: the producer stops, the workers empty the queue, and the launcher takes
+     * the dead letters into {@code dead-letters.txt}. Then every job offered can be accounted for.
+     */
+    private void finishTheQueue(Unidist observer, Run run) throws InterruptedException {
+        events.add("the work time is over: stopping the producer " + PRODUCER + "; the workers finish the queue");
+        Process producer = children.get(PRODUCER).process();
+        producer.destroy();
+        if (!producer.waitFor(15, TimeUnit.SECONDS)) {
+            producer.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+        Instant giveUp = Instant.now().plus(DRAIN_TIMEOUT);
+        while (!run.drained && Instant.now().isBefore(giveUp)) {
+            Thread.sleep(1000); // the summary is redrawn once a second
+            refresh(observer, run);
+            run.drained = run.problem == null && run.last.queued() == 0;
+            show(run);
+        }
+        if (!run.drained) {
+            events.add("the queue still held " + run.last.queued() + " jobs after " + DRAIN_TIMEOUT.toSeconds() + " s");
+            show(run);
+            return;
+        }
+        events.add("the queue is empty: every job is done or a dead letter");
+        try {
+            MessageQueue<String> dead = observer.queue(WorkQueue.QUEUE + ".dead", String.class);
+            List<String> letters = new ArrayList<>();
+            for (Optional<Delivery<String>> d = dead.poll(Duration.ZERO); d.isPresent(); d = dead.poll(Duration.ZERO)) {
+                letters.add(d.get().message());
+                d.get().ack();
+            }
+            Files.write(runDir.resolve(DEAD_LETTERS_FILE), letters);
+            run.deadLetters = letters;
+            events.add("took " + letters.size() + " dead letters from " + WorkQueue.QUEUE + ".dead into " + DEAD_LETTERS_FILE);
+        } catch (UnidistException | IOException e) {
+            run.drained = false;
+            events.add("could not take the dead letters: " + e.getMessage());
+        }
+        show(run);
     }
 
     private void refresh(Unidist observer, Run run) {
@@ -399,6 +453,7 @@ public final class LocalCluster {
                 && end.done() > run.atKill.done();
         boolean passed = end != null && checks.duplicates().isEmpty() && checks.maxConcurrent() <= RollingBackup.AT_ONCE
                 && checks.tokensUnique() && checks.doneTwice().isEmpty() && !leftRunning && progressed
+                && run.drained && checks.lost().isEmpty() && checks.doneAndDead().isEmpty()
                 && centralLogs.hosts().containsAll(NODES);
         out.println();
         out.println("=== final summary: " + options.seconds() + " s of work, " + clusterName + " ===");
@@ -426,6 +481,11 @@ public final class LocalCluster {
                 + (checks.tokensUnique() ? "all different" : "NOT all different"));
         out.println("jobs acknowledged by the workers: " + checks.jobsDone() + ", acknowledged twice: "
                 + (checks.doneTwice().isEmpty() ? "none" : checks.doneTwice()));
+        out.println("jobs offered by the producer: " + checks.jobsProduced() + "; " + (run.drained
+                ? "not done and not a dead letter: " + (checks.lost().isEmpty() ? "none" : checks.lost())
+                : "the queue was not emptied, so lost jobs cannot be told from waiting ones")
+                + (checks.uncertain().isEmpty() ? "" : "; being acknowledged at the kill: " + checks.uncertain())
+                + (checks.doneAndDead().isEmpty() ? "" : "; done AND dead letters: " + checks.doneAndDead()));
         out.println("central logs: records from " + centralLogs.hosts().size() + " hosts " + centralLogs.hosts()
                 + " in " + centralLogs.dirs().stream().map(d -> runDir.relativize(d).toString()).toList());
         out.println("processes: " + children.size() + " started, "
@@ -433,8 +493,10 @@ public final class LocalCluster {
         out.println("checks: " + (passed ? "all passed" : "FAILED"));
         out.println("data and logs: " + runDir);
         out.println("  <node>.log        each node's log (observer.log: this launcher's node)");
-        out.println("  v1/ v2/ v3/       each voter's Raft log and snapshots (raft/), ids.txt, backups.txt");
-        out.println("  n1/ n2/           ids.txt, backups.txt (done.txt: the jobs a worker acknowledged)");
+        out.println("  v1/ v2/ v3/       each voter's Raft log and snapshots (raft/), and the files n2/ has");
+        out.println("  n1/ n2/           ids.txt, backups.txt; produced.txt (n1, the producer); acking.txt and done.txt"
+                + " (n2 and the voters, the workers)");
+        out.println("  " + DEAD_LETTERS_FILE + "  the jobs that failed every attempt, taken from work.dead at the end");
         out.println("  <node>/logs/      each node's own log files (text and JSON lines)");
         out.println("  <voter>/logs/collected/  the central logs: every host's records, on the collector");
         out.println("  backup-target/    the backups, one per host, with their fencing tokens");

@@ -14,8 +14,9 @@ import java.util.TreeSet;
 
 /**
  * The end-of-run checks over the files the nodes wrote ({@link ExampleNode#IDS_FILE},
- * {@link ExampleNode#BACKUPS_FILE}): these are the nodes' own records, independent of what the
- * cluster says.
+ * {@link ExampleNode#BACKUPS_FILE}, {@link ExampleNode#PRODUCED_FILE}, {@link ExampleNode#ACKING_FILE},
+ * {@link ExampleNode#DONE_FILE}) and the dead letters the launcher took at the end: these are the
+ * nodes' own records, independent of what the cluster says.
  *
  * @param ids            ids the nodes recorded
  * @param duplicates     ids recorded more than once (must be empty)
@@ -24,12 +25,25 @@ import java.util.TreeSet;
  * @param tokensUnique   whether no two backup runs had the same fencing token
  * @param jobsDone       jobs the workers acknowledged
  * @param doneTwice      jobs acknowledged more than once (must be empty: an acknowledged job is gone)
+ * @param jobsProduced   jobs the producer offered (its offer returned)
+ * @param lost           offered jobs that were neither acknowledged nor dead letters, nor being
+ *                       acknowledged by the killed node when it was killed (must be empty once the
+ *                       queue is empty)
+ * @param uncertain      jobs the killed node was acknowledging when it was killed and that nobody
+ *                       acknowledged since: the acknowledgement may have committed or not
+ * @param doneAndDead    jobs both acknowledged and dead letters (must be empty)
  */
 record RunChecks(long ids, Set<Long> duplicates, int backupRuns, int maxConcurrent, boolean tokensUnique,
-                 long jobsDone, Set<String> doneTwice) {
+                 long jobsDone, Set<String> doneTwice, long jobsProduced, Set<String> lost, Set<String> uncertain,
+                 Set<String> doneAndDead) {
 
-    /** Reads the files of the nodes whose data directories are {@code nodeDirs}. */
-    static RunChecks of(List<Path> nodeDirs) {
+    /**
+     * Reads the files of the nodes whose data directories are {@code nodeDirs}.
+     *
+     * @param killedDir   the data directory of the node killed during the run, or null
+     * @param deadLetters the dead letters taken from the queue at the end
+     */
+    static RunChecks of(List<Path> nodeDirs, Path killedDir, List<String> deadLetters) {
         Set<Long> seen = new HashSet<>();
         Set<Long> duplicates = new TreeSet<>();
         long ids = 0;
@@ -37,7 +51,9 @@ record RunChecks(long ids, Set<Long> duplicates, int backupRuns, int maxConcurre
         Set<String> done = new HashSet<>();
         Set<String> doneTwice = new TreeSet<>();
         long jobsDone = 0;
+        Set<String> produced = new TreeSet<>();
         for (Path dir : nodeDirs) {
+            produced.addAll(lines(dir.resolve(ExampleNode.PRODUCED_FILE)));
             for (String job : lines(dir.resolve(ExampleNode.DONE_FILE))) {
                 jobsDone++;
                 if (!done.add(job)) {
@@ -57,7 +73,18 @@ record RunChecks(long ids, Set<Long> duplicates, int backupRuns, int maxConcurre
             }
         }
         boolean tokensUnique = runs.stream().map(Interval::token).distinct().count() == runs.size();
-        return new RunChecks(ids, duplicates, runs.size(), maxOverlap(runs), tokensUnique, jobsDone, doneTwice);
+        // a worker acknowledges one job at a time: only its last one can have been cut short by the kill
+        List<String> acking = killedDir == null ? List.of() : lines(killedDir.resolve(ExampleNode.ACKING_FILE));
+        Set<String> uncertain = new TreeSet<>(acking.isEmpty() ? List.of() : List.of(acking.get(acking.size() - 1)));
+        uncertain.removeAll(done);
+        Set<String> lost = new TreeSet<>(produced);
+        lost.removeAll(done);
+        lost.removeAll(deadLetters);
+        lost.removeAll(uncertain);
+        Set<String> doneAndDead = new TreeSet<>(deadLetters);
+        doneAndDead.retainAll(done);
+        return new RunChecks(ids, duplicates, runs.size(), maxOverlap(runs), tokensUnique, jobsDone, doneTwice,
+                produced.size(), lost, uncertain, doneAndDead);
     }
 
     /** One backup run: its fencing token and when it held its permit. */

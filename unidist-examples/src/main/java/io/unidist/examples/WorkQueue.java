@@ -52,7 +52,7 @@ public final class WorkQueue {
         }
         try (Unidist node = ExampleSettings.from(Arrays.copyOfRange(args, 1, args.length)).join()) {
             if (args[0].equals("produce")) {
-                produce(node, Duration.ofSeconds(1), id -> { });
+                produce(node, Duration.ofSeconds(1), id -> { }, job -> { });
             } else {
                 work(node, Duration.ofMillis(200), job -> { });
             }
@@ -64,14 +64,20 @@ public final class WorkQueue {
         return node.queue(QUEUE, String.class, OPTIONS);
     }
 
-    /** Offers a job every {@code pause}, with an id from {@link UniqueJobIds}, until interrupted. */
-    public static void produce(Unidist node, Duration pause, LongConsumer idUsed) throws InterruptedException {
+    /**
+     * Offers a job every {@code pause}, with an id from {@link UniqueJobIds}, until interrupted;
+     * {@code offered} hears of each job once its offer has returned (it is then durable).
+     */
+    public static void produce(Unidist node, Duration pause, LongConsumer idUsed, Consumer<String> offered)
+            throws InterruptedException {
         MessageQueue<String> work = queue(node);
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 long id = UniqueJobIds.nextId(node);
                 idUsed.accept(id);
-                work.offer(id % 10 == 0 ? "job " + id + " corrupt" : "job " + id);
+                String job = id % 10 == 0 ? "job " + id + " corrupt" : "job " + id;
+                work.offer(job);
+                offered.accept(job);
                 node.counter(PRODUCED).incrementAndGet();
             } catch (UnidistException e) {
                 log.warn("{}: could not offer a job: {}", node.nodeName(), e.getMessage());
@@ -80,14 +86,31 @@ public final class WorkQueue {
         }
     }
 
-    /** Takes jobs and does them, each in {@code jobTime}, until interrupted; {@code done} hears of each acknowledged one. */
-    public static void work(Unidist node, Duration jobTime, Consumer<String> done) throws InterruptedException {
+    /**
+     * What a worker tells about the jobs it finishes, for a record of its own outside the cluster
+     * (the example cluster checks with it that no job is lost or done twice).
+     */
+    @FunctionalInterface
+    public interface JobLog {
+        /**
+         * Just before the acknowledgement goes out: a worker killed after this and before
+         * {@link #done} may or may not have acknowledged the job.
+         */
+        default void acking(String job) {
+        }
+
+        /** After the acknowledgement returned: the job is done and is never delivered again. */
+        void done(String job);
+    }
+
+    /** Takes jobs and does them, each in {@code jobTime}, until interrupted; {@code jobs} hears of each acknowledged one. */
+    public static void work(Unidist node, Duration jobTime, JobLog jobs) throws InterruptedException {
         MessageQueue<String> work = queue(node);
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 Optional<Delivery<String>> next = work.poll(Duration.ofSeconds(2));
                 if (next.isPresent()) {
-                    doJob(node, next.get(), jobTime, done);
+                    doJob(node, next.get(), jobTime, jobs);
                 }
             } catch (UnidistException e) {
                 log.warn("{}: could not take a job: {}", node.nodeName(), e.getMessage());
@@ -97,7 +120,7 @@ public final class WorkQueue {
     }
 
     /** Does one job: acknowledges it when it succeeds, gives it back when it fails. */
-    static void doJob(Unidist node, Delivery<String> job, Duration jobTime, Consumer<String> done)
+    static void doJob(Unidist node, Delivery<String> job, Duration jobTime, JobLog jobs)
             throws InterruptedException {
         Thread.sleep(jobTime.toMillis()); // stands in for the real work
         if (fails(job.message(), job.attempt())) {
@@ -112,8 +135,9 @@ public final class WorkQueue {
             return;
         }
         try {
+            jobs.acking(job.message());
             job.ack();
-            done.accept(job.message());
+            jobs.done(job.message());
             node.counter(DONE).incrementAndGet();
             log.info("{}: '{}' done (attempt {})", node.nodeName(), job.message(), job.attempt());
         } catch (IllegalStateException e) {

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The local example cluster, as a newcomer runs it but short (20 s of work): five JVMs on
  * 127.0.0.1, one of them killed halfway. Proves from the launcher's output that the kill was
  * announced, that ids were handed out and jobs done after it, that no id was handed out twice,
- * and that no node process outlives the launcher.
+ * that every job offered was done once or became a dead letter, and that no node process outlives
+ * the launcher.
  */
 @Tag("multiprocess")
 class LocalClusterTest {
@@ -60,7 +61,7 @@ class LocalClusterTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> launcher.descendants().count() >= 5);
         launcher.descendants().forEach(p -> nodes.put(Long.toString(p.pid()), p));
 
-        assertTrue(launcher.waitFor(100, TimeUnit.SECONDS), "the launcher did not end:\n" + String.join("\n", output));
+        assertTrue(launcher.waitFor(160, TimeUnit.SECONDS), "the launcher did not end:\n" + String.join("\n", output));
         // the reader thread reaches the end of the output soon after the launcher ended
         await().atMost(Duration.ofSeconds(5)).until(() -> output.stream().anyMatch(l -> l.startsWith("  backup-target/")));
         String all = String.join("\n", output);
@@ -78,6 +79,9 @@ class LocalClusterTest {
         assertTrue(grew("jobs done", all), "no jobs done after the kill:\n" + all);
         assertTrue(all.contains("duplicates: none"), all);
         assertTrue(all.contains("acknowledged twice: none"), all);
+        assertTrue(all.contains("the queue is empty: every job is done or a dead letter"), all);
+        assertTrue(all.contains("not done and not a dead letter: none"), "a job was lost:\n" + all);
+        assertTrue(Pattern.compile("jobs offered by the producer: [1-9]").matcher(all).find(), all);
         assertTrue(all.contains("central logs: records from 5 hosts [n1, n2, v1, v2, v3]"), "every host in the collectors' files:\n" + all);
         assertTrue(Pattern.compile("\\| collector v[123] \\|").matcher(all).find(),
                 "the summary names the log collector:\n" + all);

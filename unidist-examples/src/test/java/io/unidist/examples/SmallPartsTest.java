@@ -52,7 +52,7 @@ class SmallPartsTest {
                 "a 1 2030-01-01T00:00:00Z 2030-01-01T00:00:02Z\na 3 2030-01-01T00:00:03Z 2030-01-01T00:00:04Z\n");
         Files.writeString(b.resolve(ExampleNode.BACKUPS_FILE),
                 "b 2 2030-01-01T00:00:01Z 2030-01-01T00:00:03Z\n");
-        RunChecks checks = RunChecks.of(List.of(a, b));
+        RunChecks checks = RunChecks.of(List.of(a, b), null, List.of());
         assertEquals(5, checks.ids());
         assertEquals(Set.of(2L), checks.duplicates());
         assertEquals(3, checks.backupRuns());
@@ -72,8 +72,30 @@ class SmallPartsTest {
         Path n2 = Files.createDirectories(dir.resolve("n2"));
         Files.writeString(n1.resolve(ExampleNode.DONE_FILE), "job 1\njob 2\n");
         Files.writeString(n2.resolve(ExampleNode.DONE_FILE), "job 3\njob 2\n");
-        RunChecks checks = RunChecks.of(List.of(n1, n2));
+        RunChecks checks = RunChecks.of(List.of(n1, n2), null, List.of());
         assertEquals(4, checks.jobsDone());
         assertEquals(Set.of("job 2"), checks.doneTwice());
+    }
+
+    @Test
+    void aJobNeitherDoneNorDeadIsLostUnlessTheKilledWorkerWasAcknowledgingIt() throws Exception {
+        Path producer = Files.createDirectories(dir.resolve("n1"));
+        Path worker = Files.createDirectories(dir.resolve("n2"));
+        Path killed = Files.createDirectories(dir.resolve("v2"));
+        Files.writeString(producer.resolve(ExampleNode.PRODUCED_FILE), "job 1\njob 2\njob 3\njob 4\njob 5\njob 10 corrupt\n");
+        Files.writeString(worker.resolve(ExampleNode.ACKING_FILE), "job 1\njob 3\n");
+        Files.writeString(worker.resolve(ExampleNode.DONE_FILE), "job 1\njob 3\n");
+        // the killed worker: job 2 was acked long before the kill and never done (lost); job 4 at the kill
+        Files.writeString(killed.resolve(ExampleNode.ACKING_FILE), "job 2\njob 4\n");
+
+        RunChecks checks = RunChecks.of(List.of(producer, worker, killed), killed, List.of("job 10 corrupt", "job 3"));
+        assertEquals(6, checks.jobsProduced());
+        assertEquals(Set.of("job 2", "job 5"), checks.lost());
+        assertEquals(Set.of("job 4"), checks.uncertain());
+        assertEquals(Set.of("job 3"), checks.doneAndDead());
+
+        RunChecks noKill = RunChecks.of(List.of(producer, worker, killed), null, List.of("job 10 corrupt"));
+        assertEquals(Set.of("job 2", "job 4", "job 5"), noKill.lost(), "without a kill nothing is uncertain");
+        assertTrue(noKill.doneAndDead().isEmpty());
     }
 }
