@@ -51,15 +51,7 @@ class LocalClusterTest {
 
     @Test
     void aShortRunKillsOneNodeAndTheClusterCarriesOn() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        launcher = new ProcessBuilder(java, "-Xmx256m", "-Djava.net.preferIPv4Stack=true",
-                "-cp", System.getProperty("java.class.path"), LocalCluster.class.getName(),
-                "--seconds=20", "--kill=voter", "--dir=" + dir)
-                .redirectErrorStream(true).start();
-        readOutput();
-        // the node processes, by handle (a handle knows its process's start time: a reused pid is not it)
-        await().atMost(Duration.ofSeconds(30)).until(() -> launcher.descendants().count() >= 5);
-        launcher.descendants().forEach(p -> nodes.put(Long.toString(p.pid()), p));
+        launch("--seconds=20", "--kill=voter");
 
         assertTrue(launcher.waitFor(160, TimeUnit.SECONDS), "the launcher did not end:\n" + String.join("\n", output));
         // the reader thread reaches the end of the output soon after the launcher ended
@@ -89,6 +81,36 @@ class LocalClusterTest {
         for (ProcessHandle node : nodes.values()) {
             assertFalse(node.isAlive(), "node process " + node.pid() + " is still running");
         }
+    }
+
+    @Test
+    void stoppingTheLauncherStopsEveryNode() throws Exception {
+        launch("--seconds=300", "--kill=none");
+        await().atMost(Duration.ofSeconds(120)).until(() -> output.stream().anyMatch(l -> l.contains("the cluster answers")));
+
+        // SIGTERM, like Ctrl-C's SIGINT: the JVM runs its shutdown hooks (the handle, unlike Process, keeps our end of its output open)
+        launcher.toHandle().destroy();
+        assertTrue(launcher.waitFor(60, TimeUnit.SECONDS), "the launcher did not end:\n" + String.join("\n", output));
+        await().atMost(Duration.ofSeconds(10)).until(() -> nodes.values().stream().noneMatch(ProcessHandle::isAlive));
+        assertEquals(5, nodes.size());
+        try {
+            await().atMost(Duration.ofSeconds(5)).until(() -> output.stream().anyMatch(l -> l.startsWith("stopped every node")));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("the launcher did not say it stopped the nodes:\n" + String.join("\n", output), e);
+        }
+    }
+
+    /** Starts the launcher with {@code options} and waits for its five node processes. */
+    private void launch(String... options) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new java.util.ArrayList<>(List.of(java, "-Xmx256m", "-Djava.net.preferIPv4Stack=true",
+                "-cp", System.getProperty("java.class.path"), LocalCluster.class.getName(), "--dir=" + dir));
+        command.addAll(List.of(options));
+        launcher = new ProcessBuilder(command).redirectErrorStream(true).start();
+        readOutput();
+        // the node processes, by handle (a handle knows its process's start time: a reused pid is not it)
+        await().atMost(Duration.ofSeconds(30)).until(() -> launcher.descendants().count() >= 5);
+        launcher.descendants().forEach(p -> nodes.put(Long.toString(p.pid()), p));
     }
 
     /** Whether the final summary's row {@code label} is larger at the end than at the kill. */
