@@ -106,7 +106,7 @@ final class ClusterClient {
      * @throws ClusterUnavailableException when no leader answered within {@code timeout}
      * @throws InterruptedException when interrupted; the command may or may not be applied
      */
-    Result call(byte[] command, boolean read, Duration timeout, String what) throws InterruptedException {
+    Result call(byte[] command, Duration timeout, String what) throws InterruptedException {
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         int sends = 0;
@@ -130,7 +130,7 @@ final class ClusterClient {
             CompletableFuture<Response> future = new CompletableFuture<>();
             pending.put(id, new Pending(future, to));
             try {
-                main.send(Wire.request(to, id, read, command));
+                main.send(Wire.request(to, id, command));
                 sends++;
                 Response r = future.get(Math.min(left, MAX_ATTEMPT_NANOS), TimeUnit.NANOSECONDS);
                 switch (r.kind) {

@@ -144,16 +144,20 @@ public final class ClusterNode implements Unidist {
     }
 
     private void onMessage(Message msg) {
+        if (!msg.hasArray()) {
+            log.warn("{}: dropped a {} from {}: unidist sends byte messages only", self, msg.getClass().getSimpleName(),
+                    msg.getSrc());
+            return;
+        }
         ByteArrayDataInputStream in = new ByteArrayDataInputStream(msg.getArray(), msg.getOffset(), msg.getLength());
         try {
             byte type = Wire.open(in);
             switch (type) {
                 case Wire.REQUEST -> {
                     long id = in.readLong();
-                    boolean read = in.readBoolean();
                     byte[] command = Wire.readBytes(in);
                     if (server != null) {
-                        server.handle(msg.getSrc(), id, read, command);
+                        server.handle(msg.getSrc(), id, command);
                     } else {
                         main.send(Wire.notLeader(msg.getSrc(), id, null));
                     }
@@ -215,7 +219,7 @@ public final class ClusterNode implements Unidist {
             long sent = System.nanoTime();
             // opening a session may have used most of the time: the request itself still gets a fair try
             long left = Math.max(deadline - sent, MIN_ATTEMPT_NANOS);
-            ClusterClient.Result result = call(Reply.bytes(cmd), false, Duration.ofNanos(left), what);
+            ClusterClient.Result result = call(Reply.bytes(cmd), Duration.ofNanos(left), what);
             try {
                 ByteArrayDataInputStream in = Reply.open(result.answer(), what);
                 leases.confirmed(sessionId, sent);
@@ -238,12 +242,12 @@ public final class ClusterNode implements Unidist {
         ensureOpen();
         ByteArrayDataOutputStream cmd = Cmd.start(op, sessionId, 0, 0);
         body.accept(cmd);
-        return Reply.open(call(Reply.bytes(cmd), true, timeout, what).answer(), what);
+        return Reply.open(call(Reply.bytes(cmd), timeout, what).answer(), what);
     }
 
-    ClusterClient.Result call(byte[] command, boolean read, Duration timeout, String what) {
+    ClusterClient.Result call(byte[] command, Duration timeout, String what) {
         try {
-            return client.call(command, read, timeout, what);
+            return client.call(command, timeout, what);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ClusterUnavailableException(what + ": interrupted; the outcome is unknown", e);

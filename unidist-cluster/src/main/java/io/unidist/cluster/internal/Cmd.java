@@ -15,11 +15,17 @@ import org.jgroups.util.ByteArrayDataOutputStream;
  *
  * <p>In the Raft log an entry is {@code [byte entry format][long leader time]} followed by the
  * command: the leader's clock enters the log as data, so every replica decides time-based
- * questions the same way.
+ * questions the same way. A read that skips the log has the same layout with
+ * {@link #READ_FORMAT}.
  */
 final class Cmd {
     static final byte VERSION = 1;
     static final byte ENTRY_FORMAT = 1;
+    /**
+     * A read answered by the leader without entering the log: jgroups-raft hands it to the
+     * state machine on the leader alone, so the state machine must refuse a write in this form.
+     */
+    static final byte READ_FORMAT = 2;
     final Op op;
     final long session;
     final long seq;
@@ -43,6 +49,14 @@ final class Cmd {
         out.writeLong(seq);
         out.writeLong(lowWatermark);
         return out;
+    }
+
+    /**
+     * The op of a command as a client wrote it (its first two bytes), or null when they name
+     * none: the server decides from the command itself, never from what a client claims.
+     */
+    static Op peekOp(byte[] command) {
+        return command.length < 2 ? null : Op.byId(((command[0] & 0xff) << 8) | (command[1] & 0xff));
     }
 
     /** Reads a command; throws IOException naming what is wrong with it. */

@@ -141,20 +141,31 @@ final class RaftServer implements AutoCloseable {
         return raft;
     }
 
-    /** Handles a client request that arrived on the main channel. */
-    void handle(Address from, long requestId, boolean read, byte[] command) {
+    /**
+     * Handles a client request that arrived on the main channel. Whether it may skip the log is
+     * decided from its op: a write that claimed to be a read would otherwise be applied on the
+     * leader alone, and the replicas would differ.
+     */
+    void handle(Address from, long requestId, byte[] command) {
+        Op op = Cmd.peekOp(command);
+        if (op == null) {
+            log.warn("{}: dropped a request {} from {} with an unknown command id", self, requestId, from);
+            send(Wire.answer(from, requestId, Reply.error(Reply.MALFORMED, "unknown command id")));
+            return;
+        }
         if (!raft.isLeader()) {
             send(Wire.notLeader(from, requestId, leaderName()));
             return;
         }
+        // a leader new to its term reads through the log until it commits an entry of that term
+        boolean skipLog = op.read && raft.readsFromCommitIndex();
         ByteArrayDataOutputStream entry = new ByteArrayDataOutputStream(command.length + 9);
-        entry.writeByte(Cmd.ENTRY_FORMAT);
+        entry.writeByte(skipLog ? Cmd.READ_FORMAT : Cmd.ENTRY_FORMAT);
         entry.writeLong(System.currentTimeMillis());
         entry.write(command);
         CompletableFuture<byte[]> result;
         try {
-            // a leader new to its term reads through the log until it commits an entry of that term
-            result = read && raft.readsFromCommitIndex() ? raft.getAsync(entry.buffer(), 0, entry.position(), null)
+            result = skipLog ? raft.getAsync(entry.buffer(), 0, entry.position(), null)
                     : raft.setAsync(entry.buffer(), 0, entry.position(), null);
         } catch (Exception e) {
             send(Wire.notLeader(from, requestId, leaderName()));

@@ -68,7 +68,7 @@ final class Session {
                 ByteArrayDataOutputStream cmd = Cmd.start(Op.OPEN_SESSION, 0, 0, 0);
                 cmd.writeUTF(node.self());
                 cmd.writeUTF(node.addressKey());
-                byte[] reply = node.call(Reply.bytes(cmd), false, timeout, what + " (opening a session)").answer();
+                byte[] reply = node.call(Reply.bytes(cmd), timeout, what + " (opening a session)").answer();
                 ByteArrayDataInputStream in = Reply.open(reply, what);
                 try {
                     id = in.readLong();

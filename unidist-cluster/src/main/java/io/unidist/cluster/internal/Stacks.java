@@ -65,6 +65,7 @@ public final class Stacks {
         if (System.getProperty("java.net.preferIPv4Stack") == null) {
             System.setProperty("java.net.preferIPv4Stack", "true");
         }
+        ObjectPayloads.install(); // before any channel can receive
     }
 
     /** The default distance between a main channel port and the matching raft channel port. */

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * being applied again. A write from an unknown (expired) session is refused.
  *
  * <p><b>Reads.</b> jgroups-raft applies read-only commands on the leader only, after it has
- * confirmed its leadership with a majority; they must not change anything.
+ * confirmed its leadership with a majority; they must not change anything, so a write that
+ * arrives in the read form ({@link Cmd#READ_FORMAT}) is refused.
  *
  * <p><b>Thread safety.</b> jgroups-raft calls in from its own thread; the leader's session
  * reconciliation reads from another, so every entry point is synchronized.
@@ -81,13 +82,17 @@ public final class UnidistStateMachine implements StateMachine {
             }
             ByteArrayDataInputStream in = new ByteArrayDataInputStream(data, offset, length);
             byte format = in.readByte();
-            if (format != Cmd.ENTRY_FORMAT) {
+            if (format != Cmd.ENTRY_FORMAT && format != Cmd.READ_FORMAT) {
                 throw new IOException("unknown entry format " + format);
             }
             long stamp = in.readLong();
             cmd = Cmd.read(in);
             if (cmd.op.read) {
                 return read(cmd);
+            }
+            if (format == Cmd.READ_FORMAT) {
+                // applied here only, never replicated: changing anything would split the replicas
+                throw new IOException("a write on the read path, which skips the log");
             }
             time = Math.max(time, stamp);
             return write(cmd);

@@ -16,7 +16,8 @@ import org.jgroups.util.UUID;
 final class Wire {
     static final byte MAGIC_0 = 'U';
     static final byte MAGIC_1 = 'D';
-    static final byte VERSION = 1;
+    /** 2: a request no longer carries a read flag (the server tells reads by their op). */
+    static final byte VERSION = 2;
 
     static final byte REQUEST = 1;
     static final byte RESPONSE = 2;
@@ -49,10 +50,9 @@ final class Wire {
         return new BytesMessage(to, out.buffer(), 0, out.position());
     }
 
-    static Message request(Address to, long requestId, boolean read, byte[] command) {
+    static Message request(Address to, long requestId, byte[] command) {
         ByteArrayDataOutputStream out = start(REQUEST, command.length + 16);
         out.writeLong(requestId);
-        out.writeBoolean(read);
         out.writeInt(command.length);
         out.write(command);
         return message(to, out);

@@ -102,4 +102,57 @@ class ClusterBadInputTest {
             assertEquals(2, cluster.node(leader).counter("after-garbage").incrementAndGet());
         }
     }
+
+    /** Set when JGroups deserialises a {@link Gadget}: what an attacker's class would run. */
+    static final java.util.concurrent.atomic.AtomicInteger DESERIALISED = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Stands for a deserialisation gadget: a class whose readObject runs code. */
+    static final class Gadget implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+            in.defaultReadObject();
+            DESERIALISED.incrementAndGet();
+        }
+    }
+
+    /** Stands for a class that JGroups would instantiate by the name in the message. */
+    public static final class NamedPayload implements org.jgroups.util.SizeStreamable {
+        public NamedPayload() {
+            DESERIALISED.incrementAndGet();
+        }
+
+        @Override
+        public int serializedSize() {
+            return 0;
+        }
+
+        @Override
+        public void writeTo(java.io.DataOutput out) {
+        }
+
+        @Override
+        public void readFrom(java.io.DataInput in) {
+        }
+    }
+
+    @Test
+    void objectMessagesThatWouldDeserialiseOrInstantiateByNameAreDropped() throws Exception {
+        try (TestCluster cluster = TestCluster.start(dir, 3, 1)) {
+            String leader = cluster.awaitLeader();
+            org.jgroups.Address target = cluster.node(leader).mainChannel().getAddress();
+            org.jgroups.JChannel sender = cluster.node("n1").mainChannel();
+            // unreliable, as a stranger would send them: a refused reliable message would also hold up
+            // the sender's later messages to that node (a gap in its sequence), which hurts only the sender
+            sender.send(new org.jgroups.ObjectMessage(target, (Object) new Gadget())
+                    .setFlag(org.jgroups.Message.Flag.NO_RELIABILITY));
+            sender.send(new org.jgroups.ObjectMessage(target, new NamedPayload())
+                    .setFlag(org.jgroups.Message.Flag.NO_RELIABILITY));
+            sender.send(new org.jgroups.EmptyMessage(target).setFlag(org.jgroups.Message.Flag.NO_RELIABILITY));
+            DESERIALISED.set(0); // the sender's own constructor call above
+            assertEquals(1, cluster.node("n1").counter("after-objects").incrementAndGet());
+            assertEquals(2, cluster.node(leader).counter("after-objects").incrementAndGet());
+            assertEquals(0, DESERIALISED.get(), "the leader decoded a payload it should have refused");
+        }
+    }
 }

@@ -3,11 +3,13 @@ package io.unidist.cluster.internal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -84,6 +86,25 @@ class UnidistStateMachineTest {
 
     private long counter(String name) throws IOException {
         return apply(entry(Op.COUNTER_GET, 0, 0, 0, o -> o.writeUTF(name))).readLong();
+    }
+
+    @Test
+    void aWriteInTheReadFormIsRefusedAndChangesNothing() throws IOException {
+        long s = open("a");
+        byte[] write = entry(Op.COUNTER_ADD, s, 1, 1, o -> {
+            o.writeUTF("c");
+            o.writeLong(5);
+        });
+        write[0] = Cmd.READ_FORMAT; // as the leader's read path would hand it over, skipping the log
+        assertEquals(Reply.ERROR, sm.apply(write, 0, write.length, true)[0]);
+        assertEquals(0, counter("c"));
+
+        byte[] read = entry(Op.COUNTER_GET, 0, 0, 0, o -> o.writeUTF("c"));
+        read[0] = Cmd.READ_FORMAT;
+        assertEquals(0, Reply.open(sm.apply(read, 0, read.length, true), "test").readLong(), "reads are answered");
+        assertEquals(Op.COUNTER_ADD, Cmd.peekOp(Arrays.copyOfRange(write, 9, write.length)));
+        assertNull(Cmd.peekOp(new byte[] {0, 63}));
+        assertNull(Cmd.peekOp(new byte[] {1}));
     }
 
     @Test
