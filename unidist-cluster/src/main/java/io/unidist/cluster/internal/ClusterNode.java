@@ -71,11 +71,52 @@ public final class ClusterNode implements Unidist {
         this.messaging = new Messaging(self, config.voters(), main);
     }
 
+    /**
+     * How long a join keeps trying while the view still lists an earlier incarnation of this node
+     * (a crash the others have not detected yet): longer than any bundled failure detection.
+     */
+    private static final Duration REJOIN_WAIT = Duration.ofSeconds(30);
+
     /** Joins the cluster; see {@link io.unidist.cluster.UnidistCluster#join}. */
     public static Unidist join(ClusterConfig config) {
         Objects.requireNonNull(config, "config");
         Names.check(config.nodeName(), "node");
         Stacks stacks = Stacks.load(config.jgroupsConfig(), config.properties());
+        long deadline = System.nanoTime() + REJOIN_WAIT.toNanos();
+        boolean told = false;
+        while (true) {
+            try {
+                return joinOnce(config, stacks);
+            } catch (UnidistException e) {
+                if (!earlierIncarnationInView(e) || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                if (!told) {
+                    log.info("{}: the cluster still lists an earlier {} (a crash not detected yet); joining again when"
+                            + " it has left, for up to {} s", config.nodeName(), config.nodeName(), REJOIN_WAIT.toSeconds());
+                    told = true;
+                }
+                try {
+                    Thread.sleep(500); // pacing: failure detection takes seconds
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Whether NO_DUPES refused the join because a member of the same name is still in the view. */
+    private static boolean earlierIncarnationInView(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SecurityException && String.valueOf(t.getMessage()).contains("duplicate members")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Unidist joinOnce(ClusterConfig config, Stacks stacks) {
         JChannel main = null;
         RaftServer server = null;
         try {
@@ -455,13 +496,23 @@ public final class ClusterNode implements Unidist {
         log.info("{}: left cluster '{}'", self, config.clusterName());
     }
 
-    /** A crash, for tests: the channels close without closing the session, as when the process dies. */
+    /**
+     * A crash, for tests: the channels stop sending, then close, without closing the session or
+     * leaving the view; the others find out by failure detection, as when the process dies.
+     */
     void crashForTest() {
         closed = true;
         messaging.close();
         leases.close();
         watches.close();
-        closeQuietly(server, main);
+        if (server != null) {
+            server.crashForTest();
+        }
+        try {
+            org.jgroups.util.Util.shutdown(main);
+        } catch (Exception e) {
+            main.close();
+        }
     }
 
     private static void closeQuietly(RaftServer server, JChannel main) {

@@ -310,6 +310,24 @@ final class RaftServer implements AutoCloseable {
 
     @Override
     public void close() {
+        stopThreads();
+        raftChannel.close();
+    }
+
+    /**
+     * A crash, for tests: the raft channel stops sending first (so no goodbye reaches the other
+     * voters), then closes; the others find out by failure detection, as after {@code kill -9}.
+     */
+    void crashForTest() {
+        stopThreads();
+        try {
+            org.jgroups.util.Util.shutdown(raftChannel);
+        } catch (Exception e) {
+            raftChannel.close();
+        }
+    }
+
+    private void stopThreads() {
         reconciler.shutdownNow();
         replies.shutdown();
         try {
@@ -317,7 +335,6 @@ final class RaftServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        raftChannel.close();
     }
 
     static java.util.concurrent.ThreadFactory daemon(String name) {
