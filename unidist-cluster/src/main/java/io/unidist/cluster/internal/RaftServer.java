@@ -45,6 +45,14 @@ final class RaftServer implements AutoCloseable {
     private final ExecutorService replies;
     private final ScheduledExecutorService reconciler;
     private volatile View mainView;
+    /**
+     * The first entry of the current leader's term: it expires the sessions of nodes absent from
+     * the view (after a restart of the whole cluster, every session from before), and client
+     * commands are appended only after it has committed, so none sees a lease from before.
+     */
+    private record TermStart(long term, CompletableFuture<byte[]> committed) { }
+
+    private volatile TermStart termStart = new TermStart(-1, CompletableFuture.completedFuture(null));
     /** The expiry in flight, so that a slow commit is not submitted again every second. */
     private volatile CompletableFuture<byte[]> expiring = CompletableFuture.completedFuture(null);
     private volatile CompletableFuture<byte[]> ticking = CompletableFuture.completedFuture(null);
@@ -157,12 +165,21 @@ final class RaftServer implements AutoCloseable {
             send(Wire.notLeader(from, requestId, leaderName()));
             return;
         }
+        CompletableFuture<byte[]> started = beginTerm(raft.currentTerm()).committed();
+        if (!started.isDone()) {
+            // off RAFT's thread, which completes the future: handle() appends, and may wait for room
+            started.whenCompleteAsync((r, e) -> {
+                if (e == null) {
+                    handle(from, requestId, command);
+                } else {
+                    send(Wire.notLeader(from, requestId, raft.isLeader() ? null : leaderName()));
+                }
+            }, reconciler);
+            return;
+        }
         // a leader new to its term reads through the log until it commits an entry of that term
         boolean skipLog = op.read && raft.readsFromCommitIndex();
-        ByteArrayDataOutputStream entry = new ByteArrayDataOutputStream(command.length + 9);
-        entry.writeByte(skipLog ? Cmd.READ_FORMAT : Cmd.ENTRY_FORMAT);
-        entry.writeLong(System.currentTimeMillis());
-        entry.write(command);
+        ByteArrayDataOutputStream entry = entry(skipLog ? Cmd.READ_FORMAT : Cmd.ENTRY_FORMAT, command, command.length);
         CompletableFuture<byte[]> result;
         try {
             result = skipLog ? raft.getAsync(entry.buffer(), 0, entry.position(), null)
@@ -201,8 +218,27 @@ final class RaftServer implements AutoCloseable {
     private void roleChanged(Role role) {
         log.info("{}: raft role is now {}", self, role);
         if (role == Role.Leader) {
-            reconciler.execute(this::expireAbsentSessionsNow);
+            reconciler.execute(() -> beginTerm(raft.currentTerm()));
         }
+    }
+
+    /** The start entry of {@code term}, submitted now if it is not in flight or committed. */
+    private synchronized TermStart beginTerm(long term) {
+        TermStart start = termStart;
+        if (start.term() == term && !start.committed().isCompletedExceptionally()) {
+            return start;
+        }
+        List<Long> gone = absentSessions(Long.MAX_VALUE);
+        CompletableFuture<byte[]> committed;
+        try {
+            committed = submitExpiry(gone);
+        } catch (Exception e) {
+            committed = CompletableFuture.failedFuture(e);
+        }
+        log.info("{}: leader in term {}; its first entry expires {} session(s) of nodes not in the view", self, term,
+                gone.size());
+        termStart = new TermStart(term, committed);
+        return termStart;
     }
 
     private void expireAbsentSessions() {
@@ -221,27 +257,45 @@ final class RaftServer implements AutoCloseable {
         }
     }
 
-    private void expire(long openedBefore) {
+    /** The sessions opened before {@code openedBefore} whose nodes are not in the main view. */
+    private List<Long> absentSessions(long openedBefore) {
         View view = mainView;
-        if (view == null || !raft.isLeader() || !expiring.isDone()) {
-            return;
+        if (view == null) {
+            return List.of();
         }
         Set<String> live = new HashSet<>();
         view.getMembers().forEach(a -> live.add(Wire.addressKey(a)));
-        List<Long> gone = sm.sessionsAbsentFrom(live, openedBefore);
+        return sm.sessionsAbsentFrom(live, openedBefore);
+    }
+
+    private CompletableFuture<byte[]> submitExpiry(List<Long> sessions) throws Exception {
+        ByteArrayDataOutputStream cmd = Cmd.start(Op.EXPIRE_SESSIONS, 0, 0, 0);
+        cmd.writeInt(sessions.size());
+        sessions.forEach(cmd::writeLong);
+        ByteArrayDataOutputStream entry = entry(Cmd.ENTRY_FORMAT, cmd.buffer(), cmd.position());
+        return raft.setAsync(entry.buffer(), 0, entry.position(), null);
+    }
+
+    /** A log entry (or a read) as the state machine takes it: format, the leader's clock, the command. */
+    private static ByteArrayDataOutputStream entry(byte format, byte[] command, int length) {
+        ByteArrayDataOutputStream entry = new ByteArrayDataOutputStream(length + 9);
+        entry.writeByte(format);
+        entry.writeLong(System.currentTimeMillis());
+        entry.write(command, 0, length);
+        return entry;
+    }
+
+    private void expire(long openedBefore) {
+        if (mainView == null || !raft.isLeader() || !expiring.isDone() || !termStart.committed().isDone()) {
+            return;
+        }
+        List<Long> gone = absentSessions(openedBefore);
         if (gone.isEmpty()) {
             return;
         }
-        ByteArrayDataOutputStream cmd = Cmd.start(Op.EXPIRE_SESSIONS, 0, 0, 0);
-        cmd.writeInt(gone.size());
-        gone.forEach(cmd::writeLong);
-        ByteArrayDataOutputStream entry = new ByteArrayDataOutputStream(cmd.position() + 9);
-        entry.writeByte(Cmd.ENTRY_FORMAT);
-        entry.writeLong(System.currentTimeMillis());
-        entry.write(cmd.buffer(), 0, cmd.position());
         log.info("{}: expiring {} session(s) of nodes no longer in the view: {}", self, gone.size(), gone);
         try {
-            expiring = raft.setAsync(entry.buffer(), 0, entry.position(), null);
+            expiring = submitExpiry(gone);
             expiring.whenComplete((r, e) -> {
                 if (e != null) {
                     log.info("{}: expiring sessions {} did not commit: {}", self, gone, e.toString());
@@ -284,10 +338,7 @@ final class RaftServer implements AutoCloseable {
                 return;
             }
             ByteArrayDataOutputStream cmd = Cmd.start(Op.TICK, 0, 0, 0);
-            ByteArrayDataOutputStream entry = new ByteArrayDataOutputStream(cmd.position() + 9);
-            entry.writeByte(Cmd.ENTRY_FORMAT);
-            entry.writeLong(now);
-            entry.write(cmd.buffer(), 0, cmd.position());
+            ByteArrayDataOutputStream entry = entry(Cmd.ENTRY_FORMAT, cmd.buffer(), cmd.position());
             ticking = raft.setAsync(entry.buffer(), 0, entry.position(), null);
         } catch (Exception e) {
             log.debug("{}: tick not submitted: {}", self, e.toString());

@@ -213,8 +213,9 @@ class ClusterFaultTest {
         }
         cluster.startNode("n1");
         cluster.awaitLeader();
+        // the first answer after the restart already has no holder: a new leader's first entry ends every old session
+        assertEquals(List.of(), cluster.node("n1").lock("l").holders());
         assertEquals(42, cluster.node("n1").counter("ids").get());
-        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.node("n1").lock("l").holders().isEmpty());
         try (LockLease again = cluster.node("n1").lock("l").tryAcquire().orElseThrow()) {
             assertTrue(again.fencingToken() > held.fencingToken());
         }
