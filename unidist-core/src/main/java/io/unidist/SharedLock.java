@@ -32,6 +32,11 @@ public interface SharedLock {
     /**
      * Waits until a permit is free and takes it.
      *
+     * <p>In a cluster, {@code timeout} bounds the wait for a permit; each round trip to the leader
+     * is bounded by the node's operation timeout instead (a slow commit is not a busy lock), so
+     * the call returns within {@code timeout} plus one operation timeout, plus up to 2 s to give
+     * up its place in line when the time runs out.
+     *
      * @param timeout how long to wait at most; zero means do not wait
      * @return the lease, which the caller must close
      * @throws TimeoutException     when no permit was free within {@code timeout}; nothing is held
@@ -41,7 +46,11 @@ public interface SharedLock {
      */
     LockLease acquire(Duration timeout) throws InterruptedException, TimeoutException;
 
-    /** Takes a permit if one is free now; never waits. */
+    /**
+     * Takes a permit if one is free now; never waits for one. In a cluster this is one round trip
+     * to the leader, bounded by the operation timeout; without a majority it throws
+     * {@link ClusterUnavailableException}.
+     */
     Optional<LockLease> tryAcquire();
 
     /** The leases held now, oldest first: who uses the resource ("confirm it is in use"). */
