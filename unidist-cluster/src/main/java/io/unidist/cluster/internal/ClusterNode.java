@@ -131,7 +131,7 @@ public final class ClusterNode implements Unidist {
                 raft.logUseFsync(config.raftFsync());
                 server = new RaftServer(config.nodeName(), config.clusterName(), raftChannel, main);
             }
-            Duration leaseTimeout = config.leaseTimeout() != null ? config.leaseTimeout() : defaultLeaseTimeout(main);
+            Duration leaseTimeout = leaseTimeout(config, main, stacks.source());
             ClusterNode node = new ClusterNode(config, main, server, leaseTimeout);
             main.setReceiver(node.receiver());
             main.connect(config.clusterName());
@@ -156,13 +156,23 @@ public final class ClusterNode implements Unidist {
     }
 
     /**
-     * Half the failure-detection timeout: a holder cut off from the majority must see its lease
-     * lost before the majority, after that timeout, hands the lease to someone else.
+     * The configured lease timeout, by default half the failure-detection timeout: a holder cut off
+     * from the majority must see its lease lost before the majority, after that timeout, hands the
+     * lease to someone else. A configured one that is not shorter breaks that, and is refused.
      */
-    private static Duration defaultLeaseTimeout(JChannel main) {
+    private static Duration leaseTimeout(ClusterConfig config, JChannel main, String source) {
         org.jgroups.protocols.FD_ALL3 fd = main.getProtocolStack().findProtocol(org.jgroups.protocols.FD_ALL3.class);
-        long fdMillis = fd == null ? 8_000 : fd.getTimeout();
-        return Duration.ofMillis(Math.max(200, fdMillis / 2));
+        Duration detection = Duration.ofMillis(fd == null ? 8_000 : fd.getTimeout());
+        Duration configured = config.leaseTimeout();
+        if (configured == null) {
+            return Duration.ofMillis(Math.max(200, detection.toMillis() / 2));
+        }
+        if (configured.compareTo(detection) >= 0) {
+            throw new IllegalArgumentException("leaseTimeout " + configured + " must be shorter than the failure-detection"
+                    + " timeout (FD_ALL3 timeout " + detection + " in " + source + "): a holder cut off from the majority"
+                    + " would still trust its lease after the majority had given it to another node");
+        }
+        return configured;
     }
 
     private Receiver receiver() {

@@ -26,6 +26,7 @@ import org.jgroups.stack.Protocol;
  * {@code org.jgroups.protocols.raft.RAFT} are the same thing.
  */
 final class StackRules {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StackRules.class);
 
     /** A protocol the stack needs, any of {@code types}, and the reason, for the error message. */
     private record Required(String name, String why, List<Class<? extends Protocol>> types) {
@@ -90,6 +91,13 @@ final class StackRules {
             if (layers.stream().noneMatch(l -> required.isMetBy(l.type()))) {
                 throw new IllegalArgumentException(String.format("%s: %s is missing and is required: %s",
                         source, required.name(), required.why()));
+            }
+        }
+        for (Stacks.Layer layer : layers) {
+            if (org.jgroups.protocols.raft.ELECTION.class.isAssignableFrom(layer.type())) {
+                log.warn("{}: {} has no pre-vote: a voter that comes back from a partition starts an election with a"
+                        + " higher term and unseats a working leader; raft.ELECTION2 avoids that",
+                        Stacks.where(source, layer.line()), layer.name());
             }
         }
     }

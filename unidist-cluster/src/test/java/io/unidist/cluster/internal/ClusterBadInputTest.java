@@ -35,6 +35,17 @@ class ClusterBadInputTest {
     }
 
     @Test
+    void aLeaseTimeoutNotShorterThanFailureDetectionIsRefusedAtJoin() {
+        ClusterConfig config = ClusterConfig.builder().clusterName("lease-" + System.nanoTime()).nodeName("v1")
+                .voters("v1").jgroupsConfig("unidist-jvm.xml").dataDir(dir.resolve("v1"))
+                .leaseTimeout(Duration.ofSeconds(3)) // unidist-jvm.xml: FD_ALL3 timeout 3 s
+                .build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UnidistCluster.join(config));
+        assertTrue(e.getMessage().contains("leaseTimeout PT3S") && e.getMessage().contains("FD_ALL3 timeout PT3S")
+                && e.getMessage().contains("unidist-jvm.xml"), e.getMessage());
+    }
+
+    @Test
     void anXmlFileThatDoesNotParseNamesFileAndLine() throws Exception {
         Path bad = dir.resolve("broken.xml");
         Files.writeString(bad, "<config>\n  <TCP bind_port=\"7800\"\n  <MERGE3/>\n</config>\n");

@@ -321,6 +321,14 @@ class StacksTest {
         }
     }
 
+    @Test
+    void failureDetectionIsSetByVariables() {
+        FD_ALL3 fd = track(Stacks.load("unidist-local.xml", Map.of("unidist.fd_timeout", "20s",
+                "unidist.fd_interval", "5s")).newMainChannel()).getProtocolStack().findProtocol(FD_ALL3.class);
+        assertEquals(20_000, fd.getTimeout());
+        assertEquals(5_000, fd.getInterval());
+    }
+
     private int bindPort(Stacks stacks) {
         return track(stacks.newMainChannel()).getProtocolStack().getTransport().getBindPort();
     }
