@@ -63,7 +63,7 @@ final class QueueCore {
         this.name = name;
         this.messageType = messageType;
         this.options = options;
-        this.store = node.openStore("queues", name, options.persistence(), new Recovery() {
+        this.store = node.openStore(LocalUnidist.QUEUES, name, options.persistence(), new Recovery() {
             @Override
             public void snapshot(byte[] state) {
                 readSnapshot(state);

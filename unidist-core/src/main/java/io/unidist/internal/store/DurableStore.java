@@ -63,10 +63,15 @@ import org.slf4j.LoggerFactory;
  *
  * Recovery on open (StoreRecoverer):
  *   1. Try snapshots from the newest down; a damaged one (short, checksum or header mismatch)
- *      is skipped with a WARN naming it. A wrong magic or an unknown version is not damage but
- *      a foreign or newer file: open fails naming it rather than guess.
+ *      is skipped with a WARN naming it, but only when the journal holds every change it held
+ *      (segments from the fallback's number up to the damaged snapshot's). Otherwise (always in
+ *      snapshot mode, which has no journal) open fails naming it: falling back would undo
+ *      acknowledged changes, and a human must accept that by moving the file aside. A wrong
+ *      magic or an unknown version is not damage but a foreign or newer file: open fails
+ *      naming it rather than guess.
  *   2. With no usable snapshot, start from empty state if journal-1.log exists (or there are no
- *      files at all); otherwise fail, naming the unusable snapshots and the missing segment.
+ *      files at all), under the same rule; otherwise fail, naming the unusable snapshots and
+ *      the missing segment.
  *   3. Require every segment from the chosen snapshot's number to the last one: a gap fails.
  *   4. Hand the snapshot to Recovery.snapshot, then each record of those segments in order to
  *      Recovery.record.
@@ -166,6 +171,18 @@ public final class DurableStore implements AutoCloseable {
             Quietly.close(directoryLock, dir.resolve(StoreFormat.LOCK_FILE));
             throw e;
         }
+    }
+
+    /**
+     * Reads the store in {@code dir} as {@link #open} would, without applying, logging or changing
+     * anything, so that a node can refuse to start over a file it could not recover. The caller
+     * makes sure that no store has {@code dir} open.
+     *
+     * @throws UnidistException naming the file (and the offset) when something cannot be
+     *     recovered, exactly as {@code open} would
+     */
+    public static void check(Path dir) {
+        StoreRecoverer.check(dir, listFiles(dir));
     }
 
     private static DurableStore recoverAndStart(Path dir, Persistence persistence, Recovery recovery, StoreIo io,
