@@ -218,14 +218,18 @@ public abstract class LockContract extends ContractBase {
     void badArgumentsAreRejectedWithClearMessages() {
         assertMentions(assertThrows(NullPointerException.class, () -> node().lock(null)), "lock name");
         assertMentions(assertThrows(IllegalArgumentException.class, () -> node().lock("")), "empty");
+        assertMentions(assertThrows(NullPointerException.class, () -> node().semaphore(null, 2)), "lock name");
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> node().semaphore("", 2)), "empty");
         String name = uniqueName("sem");
         assertMentions(assertThrows(IllegalArgumentException.class, () -> node().semaphore(name, 0)), name, "0");
         assertMentions(assertThrows(IllegalArgumentException.class, () -> node().semaphore(name, -2)), "-2");
         node().semaphore(name, 2);
         assertMentions(assertThrows(IllegalArgumentException.class, () -> node().semaphore(name, 3)), name, "2", "3");
         SharedLock lock = node().lock(uniqueName("lock"));
-        assertThrows(IllegalArgumentException.class, () -> lock.acquire(Duration.ofSeconds(-1)));
-        assertThrows(NullPointerException.class, () -> lock.acquire(null));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> lock.acquire(Duration.ofSeconds(-1))),
+                lock.name(), "negative", "PT-1S");
+        assertMentions(assertThrows(NullPointerException.class, () -> lock.acquire(null)), lock.name());
+        assertTrue(lock.holders().isEmpty(), "bad calls must not have taken the permit");
         assertTrue(lock.tryAcquire().isPresent(), "bad calls must not have taken the permit");
     }
 }
