@@ -2,6 +2,7 @@ package io.unidist.contract;
 
 import static io.unidist.contract.Checks.assertMentions;
 import static io.unidist.contract.Checks.assertNoDuplicates;
+import static io.unidist.contract.Checks.holdAMoment;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -130,11 +131,8 @@ public abstract class LockContract extends ContractBase {
                 start.await();
                 for (int i = 0; i < 15; i++) {
                     try (LockLease lease = mine.acquire(Duration.ofSeconds(30))) {
-                        int now = inside.incrementAndGet();
-                        maxInside.accumulateAndGet(now, Math::max);
                         tokens.add(lease.fencingToken());
-                        Thread.onSpinWait();
-                        inside.decrementAndGet();
+                        maxInside.accumulateAndGet(holdAMoment(inside), Math::max);
                     }
                 }
                 return null;
@@ -165,14 +163,13 @@ public abstract class LockContract extends ContractBase {
             futures.add(pool.submit(() -> {
                 for (int i = 0; i < 25; i++) {
                     try (LockLease lease = mine.acquire(Duration.ofSeconds(30))) {
-                        if (inside.incrementAndGet() != 1) {
-                            overlaps.incrementAndGet();
-                        }
                         long token = lease.fencingToken();
                         if (largestSeen.getAndAccumulate(token, Math::max) > token) {
                             rejected.incrementAndGet();
                         }
-                        inside.decrementAndGet();
+                        if (holdAMoment(inside) != 1) {
+                            overlaps.incrementAndGet();
+                        }
                     }
                 }
                 return null;
