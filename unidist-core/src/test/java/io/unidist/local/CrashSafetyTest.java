@@ -71,6 +71,11 @@ class CrashSafetyTest {
         assertTrue(acked.size() > rounds, "the child acknowledged only " + acked.size() + " messages");
     }
 
+    /**
+     * Kills the child after it reported {@code writesBeforeKill} state writes, then reads what
+     * it printed before it died: it runs on between the parent's last read and the kill, and
+     * those steps count too. Each line is one write to the pipe, so none is cut in two.
+     */
     private void runChildUntilKilled(long start, int writesBeforeKill, String where) throws IOException, InterruptedException {
         Process child = startChild(start);
         try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
@@ -81,18 +86,29 @@ class CrashSafetyTest {
             assertEquals("READY", line, "child did not start (" + where + ")");
             int writes = 0;
             while (writes < writesBeforeKill && (line = out.readLine()) != null) {
-                if (!line.matches("[SQPAC] \\d+")) {
-                    System.err.println("child: " + line); // a log line, not a step
-                    continue;
-                }
-                if (record(line.charAt(0), Long.parseLong(line.substring(2)), where)) {
+                if (take(line, where)) {
                     writes++;
                 }
             }
+            // SIGKILL on Unix: no shutdown hook, no flush. Through the handle, because
+            // Process.destroyForcibly also closes the pipe that still holds the last lines.
+            child.toHandle().destroyForcibly();
+            while ((line = out.readLine()) != null) { // until the pipe closes with the child
+                take(line, where);
+            }
         } finally {
-            child.destroyForcibly(); // SIGKILL on Unix: no shutdown hook, no flush
+            child.destroyForcibly();
             assertTrue(child.waitFor(30, TimeUnit.SECONDS));
         }
+    }
+
+    /** Takes in one line of the child's; returns whether it was a state write. */
+    private boolean take(String line, String where) {
+        if (!line.matches("[SQPAC] \\d+")) {
+            System.err.println("child: " + line); // a log line, not a step
+            return false;
+        }
+        return record(line.charAt(0), Long.parseLong(line.substring(2)), where);
     }
 
     /** Takes in one step the child reported; returns whether it was a state write. */
