@@ -9,9 +9,12 @@ import java.util.Objects;
  * <ul>
  *   <li>{@link #none()}: memory only; a restart starts empty.</li>
  *   <li>{@link #snapshot()}: the whole state is written to a snapshot file (temporary file,
- *       fsync, rename) every {@link #snapshotEvery()} changes. With the default of 1, nothing
- *       that returned is lost; with more, a crash loses the changes since the last snapshot.
- *       Right for small state such as a counter. The default for counters.</li>
+ *       rename) every {@link #snapshotEvery()} changes. With the default of 1, nothing
+ *       that returned is lost when the process crashes; with more, a crash loses the changes
+ *       since the last snapshot. With {@link FsyncPolicy#everyWrite()} each snapshot is forced
+ *       to the device before the rename; with {@link FsyncPolicy#every} the newest snapshot is
+ *       forced at that interval (and on close), so a power loss may lose the changes of the
+ *       last interval. Right for small state such as a counter. The default for counters.</li>
  *   <li>{@link #archive()}: every change is appended to a journal (length-prefixed,
  *       checksummed records) before the call returns, and a snapshot is taken every
  *       {@link #snapshotEvery()} journal records so that the journal stays bounded. Nothing

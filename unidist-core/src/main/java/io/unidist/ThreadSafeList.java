@@ -40,9 +40,10 @@ import org.slf4j.LoggerFactory;
  * Iterators, listIterator, spliterator, stream and forEach work on snapshot(): an immutable
  * copy, so they never throw ConcurrentModificationException and never see a half-done bulk
  * write, at the cost of an O(n) copy (CopyOnWriteArrayList pays that on every write instead).
- * They are read-only. subList is refused: a live view cannot keep its indices meaningful while
- * other threads insert and remove; atomically(list -> list.subList(a, b)...) gives a real view
- * with exclusive access.
+ * They are read-only. subList is a live view (ThreadSafeSubList) that, like CopyOnWriteArrayList's,
+ * locks the list for each call and fails with ConcurrentModificationException once the list was
+ * structurally changed around it: it compares the ArrayList's modCount, which every structural
+ * change (and sort, replaceAll) moves, with the value it saw after its own last change.
  *
  * Writes go through a RecordingList: the ArrayList plus, when someone listens, one recorded
  * change per inserted, removed or replaced element, published while the write lock is held
@@ -74,10 +75,17 @@ import org.slf4j.LoggerFactory;
  * was at that point, and are read-only ({@code remove}, {@code set} and {@code add} on them throw
  * {@link UnsupportedOperationException}). Each costs an O(n) copy.
  *
- * <p><b>subList</b> is not supported (it throws {@link UnsupportedOperationException}): a live
- * range of a list that other threads change has no stable meaning. Use
- * {@code snapshot().subList(from, to)} for a read-only copy, or
- * {@code atomically(list -> list.subList(from, to).clear())} for an atomic change of a range.
+ * <p><b>subList</b> returns a live view with the full {@link List} contract: reads, {@code set},
+ * and structural changes ({@code add}, {@code remove}, {@code clear}, the bulk operations)
+ * through the view change this list, each call atomically and reported to listeners with its
+ * index in this list. As {@link List#subList} says, the view is valid only while this list is
+ * structurally changed through the view alone: after any other structural change (by any
+ * thread), every call on the view throws {@link java.util.ConcurrentModificationException}, as
+ * with {@link java.util.concurrent.CopyOnWriteArrayList#subList}. Its iterators work on a copy
+ * of the range, read-only, as this list's. With other threads writing, use
+ * {@code snapshot().subList(from, to)} for a stable read-only copy, or
+ * {@code atomically(list -> list.subList(from, to).clear())} to change a range with no risk of
+ * the view being invalidated.
  *
  * <p><b>Nulls</b> are rejected with a {@link NullPointerException} naming {@code "element"}.
  *
@@ -90,7 +98,7 @@ public class ThreadSafeList<E> implements List<E> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ThreadSafeList.class);
 
-    private final ArrayList<E> elements = new ArrayList<>();
+    private final CountingArrayList<E> elements = new CountingArrayList<>();
     private final StampedLock lock = new StampedLock();
     private final ChangeFeed<ListListener<? super E>> feed =
             new ChangeFeed<>(LOG, "ThreadSafeList");
@@ -254,15 +262,33 @@ public class ThreadSafeList<E> implements List<E> {
     }
 
     /**
-     * Not supported: a live range of a concurrently changed list has no stable meaning.
+     * Returns a live view of the elements from {@code fromIndex} (inclusive) to {@code toIndex}
+     * (exclusive). Each call on the view is linearizable; see the class comment for when it
+     * throws {@link java.util.ConcurrentModificationException}.
      *
-     * @throws UnsupportedOperationException always, saying what to use instead
+     * @throws IndexOutOfBoundsException if the range is not within {@code [0, size()]} at that point
      */
     @Override
     public List<E> subList(int fromIndex, int toIndex) {
-        throw new UnsupportedOperationException("ThreadSafeList.subList(" + fromIndex + ", " + toIndex
-                + ") is not supported: use snapshot().subList(from, to) for a read-only copy, or "
-                + "atomically(list -> list.subList(from, to)...) to change a range atomically");
+        return read(list -> {
+            Objects.checkFromToIndex(fromIndex, toIndex, list.size());
+            return new ThreadSafeSubList<>(this, null, fromIndex, toIndex - fromIndex, elements.structuralChanges());
+        });
+    }
+
+    /** For {@link ThreadSafeSubList}: {@code reader} runs on the elements under the read lock. */
+    <R> R readLocked(Function<? super List<E>, R> reader) {
+        return read(reader::apply);
+    }
+
+    /** For {@link ThreadSafeSubList}: {@code change} runs on the recording list under the write lock. */
+    <R> R writeLocked(Function<? super List<E>, R> change) {
+        return write(change::apply);
+    }
+
+    /** The elements' modCount; read with the lock held. */
+    int structuralChanges() {
+        return elements.structuralChanges();
     }
 
     // ---------------------------------------------------------------- single-element writes
@@ -566,6 +592,13 @@ public class ThreadSafeList<E> implements List<E> {
             Objects.requireNonNull(e, "element");
         }
         return Arrays.asList(copy);
+    }
+
+    /** An ArrayList that shows its modCount, by which subList views notice changes made around them. */
+    private static final class CountingArrayList<E> extends ArrayList<E> {
+        int structuralChanges() {
+            return modCount;
+        }
     }
 
     // ---------------------------------------------------------------- the list writes go through

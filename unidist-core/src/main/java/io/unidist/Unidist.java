@@ -31,8 +31,13 @@ public interface Unidist extends AutoCloseable {
      * An in-process node whose counters, state buckets and queues persist under
      * {@code dataDir}. One process at a time may use a data directory.
      *
+     * <p>The start reads every primitive's files under {@code dataDir} and checks them (so it
+     * takes time in proportion to the data); a primitive's data is then read again when it is
+     * first opened.
+     *
      * @throws UnidistException when the directory cannot be created, is in use, or holds a file
-     *     that cannot be recovered (the message names it)
+     *     that cannot be recovered (the message names it, and says what to do); no file is then
+     *     changed and the directory is free again
      */
     static Unidist local(Path dataDir) {
         return builder().dataDir(dataDir).build();
@@ -124,9 +129,11 @@ public interface Unidist extends AutoCloseable {
         }
 
         /**
-         * Starts the node, recovering what {@code dataDir} holds.
+         * Starts the node, checking every primitive's files under {@code dataDir} (see
+         * {@link Unidist#local(Path)}).
          *
-         * @throws UnidistException when the data directory cannot be used (the message says why)
+         * @throws UnidistException when the data directory cannot be used or holds a file that
+         *     cannot be recovered (the message says which and why)
          */
         public Unidist build() {
             return LocalUnidist.start(nodeName, dataDir, timeSource);

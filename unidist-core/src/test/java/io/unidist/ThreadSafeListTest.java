@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.ListIterator;
 import java.util.Random;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The {@link List} contract of {@link ThreadSafeList} (against {@link ArrayList} as the
- * reference), snapshots and iterators, atomic bulk operations, the subList limitation, the
+ * reference), snapshots and iterators, atomic bulk operations, the subList view, the
  * reentrancy guard and listeners (replaying the reported changes rebuilds the list), on one
  * thread. Concurrency is in {@link ThreadSafeStressTest} and the Lincheck tests.
  */
@@ -121,14 +122,100 @@ class ThreadSafeListTest {
         assertEquals(8, list.size());
     }
 
+    /**
+     * Proves that subList is a live view with ArrayList.subList's behaviour: reads, set and
+     * structural changes through it (checked against an ArrayList's subList after every random
+     * operation) change the list, and listeners hear of each with its index in the whole list.
+     */
     @Test
-    void subListIsRefusedWithAClearMessageButWorksInsideAtomically() {
+    void subListIsALiveViewLikeArrayListsAndItsChangesAreReported() {
+        list.addAll(List.of(0, 1, 2, 3, 4, 5));
+        List<Integer> reference = new ArrayList<>(list.snapshot());
+        List<Integer> mirror = Collections.synchronizedList(new ArrayList<>(list.snapshot()));
+        list.addListener((index, removed, added) -> {
+            if (removed == null) {
+                mirror.add(index, added);
+            } else if (added == null) {
+                assertEquals(removed, mirror.remove(index));
+            } else {
+                assertEquals(removed, mirror.set(index, added));
+            }
+        });
+        List<Integer> expectedView = reference.subList(1, 5);
+        List<Integer> view = list.subList(1, 5);
+        Random random = new Random(11);
+        for (int i = 0; i < 2_000; i++) {
+            int value = random.nextInt(6);
+            int index = expectedView.isEmpty() ? 0 : random.nextInt(expectedView.size());
+            Object expected;
+            Object actual;
+            switch (random.nextInt(11)) {
+                case 0, 1 -> { expected = expectedView.add(value); actual = view.add(value); }
+                case 2 -> { expectedView.add(index, value); view.add(index, value); expected = actual = null; }
+                case 3 -> { expected = expectedView.isEmpty() ? null : expectedView.get(index); actual = view.isEmpty() ? null : view.get(index); }
+                case 4 -> { expected = expectedView.isEmpty() ? null : expectedView.set(index, value); actual = view.isEmpty() ? null : view.set(index, value); }
+                case 5 -> { expected = expectedView.isEmpty() ? null : expectedView.remove(index); actual = view.isEmpty() ? null : view.remove(index); }
+                case 6 -> { expected = expectedView.remove(Integer.valueOf(value)); actual = view.remove(Integer.valueOf(value)); }
+                case 7 -> { expected = expectedView.indexOf(value); actual = view.indexOf(value); }
+                case 8 -> { expected = expectedView.removeIf(e -> e == value); actual = view.removeIf(e -> e == value); }
+                case 9 -> { expected = expectedView.addAll(1 % (expectedView.size() + 1), List.of(value, 5)); actual = view.addAll(1 % (view.size() + 1), List.of(value, 5)); }
+                default -> {
+                    if (random.nextInt(10) == 0) {
+                        expectedView.clear();
+                        view.clear();
+                    }
+                    expected = expectedView.size();
+                    actual = view.size();
+                }
+            }
+            assertEquals(expected, actual, "operation " + i);
+            assertEquals(expectedView, view, "operation " + i);
+            assertListEquals(reference, list);
+        }
+        await().until(() -> mirror.equals(list.snapshot()));
+    }
+
+    /**
+     * Proves that a view fails with ConcurrentModificationException once the list was changed
+     * structurally around it, as List.subList allows, but not after a set; and that a view of a
+     * view keeps its parent valid.
+     */
+    @Test
+    void aSubListFailsOnceTheListChangedAroundIt() {
+        list.addAll(List.of(1, 2, 3, 4, 5));
+        List<Integer> view = list.subList(1, 4);
+        list.set(0, 10);
+        assertEquals(List.of(2, 3, 4), view, "a set around the view keeps it valid");
+
+        List<Integer> inner = view.subList(1, 3);
+        inner.clear();
+        assertEquals(List.of(2), view, "changes through an inner view keep the outer one valid");
+        view.add(7);
+        assertEquals(List.of(10, 2, 7, 5), list.snapshot());
+
+        list.add(0, 0);
+        ConcurrentModificationException e = assertThrows(ConcurrentModificationException.class, view::size);
+        assertTrue(e.getMessage().contains("subList(1, 3)"), e.getMessage());
+        assertThrows(ConcurrentModificationException.class, () -> view.add(1));
+        assertEquals(List.of(0, 10, 2, 7, 5), list.snapshot(), "a failed call changes nothing");
+    }
+
+    /** Proves that a view's iterators are read-only copies, and that bad ranges are refused. */
+    @Test
+    void subListIteratorsAreCopiesAndBadRangesAreRefused() {
         list.addAll(List.of(1, 2, 3, 4));
-        UnsupportedOperationException refused = assertThrows(UnsupportedOperationException.class, () -> list.subList(1, 3));
-        assertTrue(refused.getMessage().contains("snapshot().subList"), refused.getMessage());
+        List<Integer> view = list.subList(1, 3);
+        Iterator<Integer> it = view.iterator();
+        view.set(0, 20);
+        assertEquals(2, it.next(), "the iterator shows the range as it was when it started");
+        assertThrows(UnsupportedOperationException.class, it::remove);
+        assertThrows(IndexOutOfBoundsException.class, () -> list.subList(2, 5));
+        assertThrows(IndexOutOfBoundsException.class, () -> list.subList(3, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> view.get(2));
+        assertThrows(NullPointerException.class, () -> view.add(null));
+        assertEquals(List.of(1, 20, 3, 4), list.snapshot());
         list.atomically(l -> l.subList(1, 3).clear());
         assertEquals(List.of(1, 4), list.snapshot());
-        assertEquals(List.of(4), list.snapshot().subList(1, 2));
     }
 
     @Test

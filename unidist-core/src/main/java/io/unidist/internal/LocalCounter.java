@@ -29,7 +29,7 @@ final class LocalCounter implements SharedCounter {
         this.node = node;
         this.name = name;
         this.persistence = persistence;
-        this.store = node.openStore("counters", name, persistence, new Recovery() {
+        this.store = node.openStore(LocalUnidist.COUNTERS, name, persistence, new Recovery() {
             @Override
             public void snapshot(byte[] state) {
                 value = readValue(state);

@@ -51,7 +51,7 @@ final class LocalSemaphore implements SharedLock {
 
     @Override
     public LockLease acquire(Duration timeout) throws InterruptedException, TimeoutException {
-        long deadline = Waits.deadline(node.time(), Waits.timeoutNanos(timeout, "lock '" + name + "'"));
+        long deadline = Waits.deadline(node.time(), Waits.timeoutNanos(timeout, "lock '" + name + "'", "timeout"));
         node.ensureOpen();
         Object ticket = new Object();
         lock.lockInterruptibly();

@@ -50,7 +50,7 @@ final class LocalState<V> implements SharedState<V> {
         this.persistence = persistence;
         this.what = "bucket '" + name + "'";
         this.feed = new ChangeFeed<>(org.slf4j.LoggerFactory.getLogger(LocalState.class), what);
-        this.store = node.openStore("state", name, persistence, new Recovery() {
+        this.store = node.openStore(LocalUnidist.STATE, name, persistence, new Recovery() {
             @Override
             public void snapshot(byte[] state) {
                 readSnapshot(state);

@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -46,6 +47,9 @@ import org.slf4j.LoggerFactory;
 public final class LocalUnidist implements Unidist {
     private static final Logger log = LoggerFactory.getLogger(LocalUnidist.class);
     private static final int TOKEN_SHIFT = 40;
+    static final String COUNTERS = "counters";
+    static final String STATE = "state";
+    static final String QUEUES = "queues";
 
     private final String nodeName;
     private final Path dataDir;
@@ -80,6 +84,7 @@ public final class LocalUnidist implements Unidist {
             dirLock = lockDataDir(dataDir, lockChannel);
             try {
                 tokens = new AtomicLong(nextGeneration() << TOKEN_SHIFT);
+                checkStores();
             } catch (RuntimeException e) {
                 releaseDirLock();
                 throw e;
@@ -271,6 +276,29 @@ public final class LocalUnidist implements Unidist {
             byte[] bytes = ByteBuffer.allocate(Long.BYTES).putLong(next).array();
             store.write(bytes, () -> bytes);
             return next;
+        }
+    }
+
+    /**
+     * Reads every primitive's files before the node starts, so that a file that cannot be
+     * recovered stops the start, named, rather than a later open. The price is reading each
+     * store twice, now and when its primitive is opened: what its bytes decode to (the value
+     * type, the persistence) is known only then, and keeping the bytes until then would hold the
+     * data of primitives that are never opened again in memory.
+     */
+    private void checkStores() {
+        for (String kind : List.of(COUNTERS, STATE, QUEUES)) {
+            Path kindDir = dataDir.resolve(kind);
+            if (!Files.isDirectory(kindDir)) {
+                continue;
+            }
+            try (DirectoryStream<Path> stores = Files.newDirectoryStream(kindDir, Files::isDirectory)) {
+                for (Path store : stores) {
+                    DurableStore.check(store);
+                }
+            } catch (IOException e) {
+                throw new UnidistException("cannot list " + kindDir + ": " + e, e);
+            }
         }
     }
 

@@ -40,13 +40,18 @@ public final class Opening {
         /**
          * Parses a queue name.
          *
-         * @throws IllegalArgumentException for a dead-letter queue of a dead-letter queue
+         * @throws IllegalArgumentException for a dead-letter queue of a dead-letter queue, or of
+         *     a queue with an empty name
          */
         public static QueueName parse(String name) {
             Names.check(name, "queue");
             boolean dead = name.endsWith(DEAD_SUFFIX);
             String base = dead ? name.substring(0, name.length() - DEAD_SUFFIX.length()) : name;
-            if (dead && (base.isEmpty() || base.endsWith(DEAD_SUFFIX))) {
+            if (dead && base.isEmpty()) {
+                throw new IllegalArgumentException("queue '" + name + "': names the dead-letter queue of a queue with an"
+                        + " empty name, and a queue name must not be empty");
+            }
+            if (dead && base.endsWith(DEAD_SUFFIX)) {
                 throw new IllegalArgumentException("queue '" + name
                         + "': a dead-letter queue has no dead-letter queue of its own");
             }

@@ -63,7 +63,7 @@ final class QueueCore {
         this.name = name;
         this.messageType = messageType;
         this.options = options;
-        this.store = node.openStore("queues", name, options.persistence(), new Recovery() {
+        this.store = node.openStore(LocalUnidist.QUEUES, name, options.persistence(), new Recovery() {
             @Override
             public void snapshot(byte[] state) {
                 readSnapshot(state);
@@ -442,7 +442,7 @@ final class QueueCore {
             if (message == null) {
                 throw new NullPointerException(what + ": message is null");
             }
-            long delayMillis = Waits.timeoutNanos(delay, what + " delay") / 1_000_000L;
+            long delayMillis = Waits.timeoutNanos(delay, what, "delay") / 1_000_000L;
             byte[] payload = ValueCodec.encode(message, type, what);
             node.ensureOpen();
             lock.lock();
@@ -457,7 +457,7 @@ final class QueueCore {
 
         @Override
         public Optional<Delivery<T>> poll(Duration timeout) throws InterruptedException {
-            long deadline = Waits.deadline(node.time(), Waits.timeoutNanos(timeout, what + " poll"));
+            long deadline = Waits.deadline(node.time(), Waits.timeoutNanos(timeout, what, "poll timeout"));
             node.ensureOpen();
             lock.lockInterruptibly();
             try {

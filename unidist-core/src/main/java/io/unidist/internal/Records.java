@@ -61,6 +61,11 @@ final class Records {
 
     /** A consumer that may throw IOException. */
     interface IoConsumer<T> {
+        /**
+         * Writes the record's fields to {@code t}.
+         *
+         * @throws IOException as the stream does; over a byte array it does not happen
+         */
         void accept(T t) throws IOException;
     }
 }

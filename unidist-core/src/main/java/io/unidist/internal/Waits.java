@@ -11,11 +11,16 @@ final class Waits {
     private Waits() {
     }
 
-    /** Checks a timeout argument and returns it in nanoseconds (saturated). */
-    static long timeoutNanos(Duration timeout, String what) {
-        Objects.requireNonNull(timeout, what + " timeout");
+    /**
+     * Checks a duration argument and returns it in nanoseconds (saturated).
+     *
+     * @param owner the primitive, for the message ({@code "lock 'l'"})
+     * @param kind what the duration is, for the message ({@code "timeout"}, {@code "delay"})
+     */
+    static long timeoutNanos(Duration timeout, String owner, String kind) {
+        Objects.requireNonNull(timeout, () -> owner + ": " + kind + " is null");
         if (timeout.isNegative()) {
-            throw new IllegalArgumentException(what + ": timeout must not be negative, got " + timeout);
+            throw new IllegalArgumentException(owner + ": " + kind + " must not be negative, got " + timeout);
         }
         try {
             return timeout.toNanos();

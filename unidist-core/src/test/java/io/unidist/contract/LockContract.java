@@ -2,6 +2,7 @@ package io.unidist.contract;
 
 import static io.unidist.contract.Checks.assertMentions;
 import static io.unidist.contract.Checks.assertNoDuplicates;
+import static io.unidist.contract.Checks.holdAMoment;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -130,11 +131,8 @@ public abstract class LockContract extends ContractBase {
                 start.await();
                 for (int i = 0; i < 15; i++) {
                     try (LockLease lease = mine.acquire(Duration.ofSeconds(30))) {
-                        int now = inside.incrementAndGet();
-                        maxInside.accumulateAndGet(now, Math::max);
                         tokens.add(lease.fencingToken());
-                        Thread.onSpinWait();
-                        inside.decrementAndGet();
+                        maxInside.accumulateAndGet(holdAMoment(inside), Math::max);
                     }
                 }
                 return null;
@@ -165,14 +163,13 @@ public abstract class LockContract extends ContractBase {
             futures.add(pool.submit(() -> {
                 for (int i = 0; i < 25; i++) {
                     try (LockLease lease = mine.acquire(Duration.ofSeconds(30))) {
-                        if (inside.incrementAndGet() != 1) {
-                            overlaps.incrementAndGet();
-                        }
                         long token = lease.fencingToken();
                         if (largestSeen.getAndAccumulate(token, Math::max) > token) {
                             rejected.incrementAndGet();
                         }
-                        inside.decrementAndGet();
+                        if (holdAMoment(inside) != 1) {
+                            overlaps.incrementAndGet();
+                        }
                     }
                 }
                 return null;
@@ -218,14 +215,18 @@ public abstract class LockContract extends ContractBase {
     void badArgumentsAreRejectedWithClearMessages() {
         assertMentions(assertThrows(NullPointerException.class, () -> node().lock(null)), "lock name");
         assertMentions(assertThrows(IllegalArgumentException.class, () -> node().lock("")), "empty");
+        assertMentions(assertThrows(NullPointerException.class, () -> node().semaphore(null, 2)), "lock name");
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> node().semaphore("", 2)), "empty");
         String name = uniqueName("sem");
         assertMentions(assertThrows(IllegalArgumentException.class, () -> node().semaphore(name, 0)), name, "0");
         assertMentions(assertThrows(IllegalArgumentException.class, () -> node().semaphore(name, -2)), "-2");
         node().semaphore(name, 2);
         assertMentions(assertThrows(IllegalArgumentException.class, () -> node().semaphore(name, 3)), name, "2", "3");
         SharedLock lock = node().lock(uniqueName("lock"));
-        assertThrows(IllegalArgumentException.class, () -> lock.acquire(Duration.ofSeconds(-1)));
-        assertThrows(NullPointerException.class, () -> lock.acquire(null));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> lock.acquire(Duration.ofSeconds(-1))),
+                lock.name(), "negative", "PT-1S");
+        assertMentions(assertThrows(NullPointerException.class, () -> lock.acquire(null)), lock.name());
+        assertTrue(lock.holders().isEmpty(), "bad calls must not have taken the permit");
         assertTrue(lock.tryAcquire().isPresent(), "bad calls must not have taken the permit");
     }
 }

@@ -188,17 +188,48 @@ public abstract class QueueContract extends ContractBase {
     }
 
     @Test
-    void badInputIsRejected() {
+    void badInputIsRejected() throws InterruptedException {
         MessageQueue<String> q = newQueue(options());
         assertMentions(assertThrows(NullPointerException.class, () -> q.offer(null)), q.name());
-        assertMentions(assertThrows(IllegalArgumentException.class, () -> q.offer("x", Duration.ofSeconds(-1))), "negative");
+        q.offer("kept");
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> q.offer("x", Duration.ofSeconds(-1))),
+                q.name(), "delay", "negative", "PT-1S");
         @SuppressWarnings({"unchecked", "rawtypes"})
         MessageQueue<Object> raw = (MessageQueue) q;
         assertMentions(assertThrows(IllegalArgumentException.class, () -> raw.offer(3L)), "java.lang.Long");
-        assertThrows(IllegalArgumentException.class, () -> q.poll(Duration.ofMillis(-5)));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> q.poll(Duration.ofMillis(-5))),
+                q.name(), "negative", "PT-0.005S");
         assertMentions(assertThrows(IllegalArgumentException.class, () -> node().queue(q.name(), Long.class)), q.name());
-        assertMentions(assertThrows(IllegalArgumentException.class, () -> node().queue("x.dead.dead", String.class)), "dead-letter");
-        assertEquals(0, q.size());
-        assertFalse(q.name().isEmpty());
+        assertEquals(1, q.size(), "bad calls must leave the queue as it was");
+        assertEquals("kept", q.poll(Duration.ZERO).orElseThrow().message());
+    }
+
+    /** A class nobody registers with {@code Serializers}. */
+    public static final class Unregistered {
+        int x;
+    }
+
+    @Test
+    void badNamesAreRejectedWithClearMessages() {
+        assertMentions(assertThrows(NullPointerException.class, () -> node().queue(null, String.class)), "queue name");
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> node().queue("", String.class)), "queue name", "empty");
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> node().queue("x.dead.dead", String.class)),
+                "x.dead.dead", "a dead-letter queue has no dead-letter queue");
+        IllegalArgumentException deadOfNothing = assertThrows(IllegalArgumentException.class, () -> node().queue(".dead", String.class));
+        assertMentions(deadOfNothing, "'.dead'", "empty");
+        assertFalse(deadOfNothing.getMessage().contains("no dead-letter queue of its own"), deadOfNothing.getMessage());
+    }
+
+    @Test
+    void anUnregisteredClassOfferedToAnObjectQueueIsRefusedAndNothingIsQueued() throws InterruptedException {
+        MessageQueue<Object> q = node().queue(uniqueName("objects"), Object.class, options());
+        q.offer("first");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> q.offer(new Unregistered()));
+        assertMentions(e, "unregistered class", Unregistered.class.getName(), "Serializers.register");
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> q.offer(List.of(new Unregistered()))),
+                Unregistered.class.getName());
+        assertEquals(1, q.size());
+        assertEquals("first", q.poll(Duration.ZERO).orElseThrow().message());
+        assertEquals(Optional.empty(), q.poll(Duration.ZERO));
     }
 }

@@ -107,6 +107,12 @@ public abstract class StateContract extends ContractBase {
     }
 
     @Test
+    void badBucketNamesAreRejectedWithClearMessages() {
+        assertMentions(assertThrows(NullPointerException.class, () -> node().state(null, String.class)), "bucket name");
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> node().state("", String.class)), "bucket name", "empty");
+    }
+
+    @Test
     void badInputIsRejectedAndChangesNothing() {
         SharedState<String> s = node().state(uniqueName("bucket"), String.class);
         s.put("k", "v");

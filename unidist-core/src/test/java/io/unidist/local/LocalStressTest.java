@@ -1,6 +1,7 @@
 package io.unidist.local;
 
 import static io.unidist.contract.Checks.assertNoDuplicates;
+import static io.unidist.contract.Checks.holdAMoment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,8 +89,7 @@ class LocalStressTest {
                 }
                 try (LockLease lease = maybe.get()) {
                     long start = clock.incrementAndGet();
-                    maxHolding.accumulateAndGet(holding.incrementAndGet(), Math::max);
-                    holding.decrementAndGet();
+                    maxHolding.accumulateAndGet(holdAMoment(holding), Math::max);
                     intervals.add(new long[] {lease.fencingToken(), start, clock.incrementAndGet()});
                 }
             }

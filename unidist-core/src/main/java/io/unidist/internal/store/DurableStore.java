@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -37,6 +38,14 @@ import org.slf4j.LoggerFactory;
  * it. Without a snapshot, recovery starts from empty state and segment 1. In snapshot mode
  * there is no journal and snapshots are simply numbered 1, 2, 3, ...
  *
+ * Snapshot mode with FsyncPolicy.every(interval): each change still writes and renames a whole
+ * snapshot (so a killed process loses nothing: the bytes are in the OS), but nothing is forced
+ * then. Every interval the unidist-fsync thread forces the newest snapshot and the directory;
+ * that snapshot becomes the "durable" one. Snapshots written after the durable one are not
+ * fallbacks (a power loss may leave them empty), so retention keeps the two newest durable
+ * snapshots plus the newest written one, and deletes the unforced ones in between, which the
+ * newest supersedes; without that, a busy counter would leave a file per change per interval.
+ *
  * Taking a snapshot in archive mode, while on segment k:
  *   1. force segment k (unless fsync never): a fallback to the previous snapshot will need it;
  *   2. create journal-(k+1).log with its header, forced;
@@ -54,10 +63,15 @@ import org.slf4j.LoggerFactory;
  *
  * Recovery on open (StoreRecoverer):
  *   1. Try snapshots from the newest down; a damaged one (short, checksum or header mismatch)
- *      is skipped with a WARN naming it. A wrong magic or an unknown version is not damage but
- *      a foreign or newer file: open fails naming it rather than guess.
+ *      is skipped with a WARN naming it, but only when the journal holds every change it held
+ *      (segments from the fallback's number up to the damaged snapshot's). Otherwise (always in
+ *      snapshot mode, which has no journal) open fails naming it: falling back would undo
+ *      acknowledged changes, and a human must accept that by moving the file aside. A wrong
+ *      magic or an unknown version is not damage but a foreign or newer file: open fails
+ *      naming it rather than guess.
  *   2. With no usable snapshot, start from empty state if journal-1.log exists (or there are no
- *      files at all); otherwise fail, naming the unusable snapshots and the missing segment.
+ *      files at all), under the same rule; otherwise fail, naming the unusable snapshots and
+ *      the missing segment.
  *   3. Require every segment from the chosen snapshot's number to the last one: a gap fails.
  *   4. Hand the snapshot to Recovery.snapshot, then each record of those segments in order to
  *      Recovery.record.
@@ -79,8 +93,10 @@ import org.slf4j.LoggerFactory;
  * {@link FsyncPolicy#everyWrite()} it is also forced to the device before {@code write}
  * returns; with {@link FsyncPolicy#every} a shared daemon thread, {@code unidist-fsync}, forces
  * the journal at that interval and {@link #close()} forces the rest; with
- * {@link FsyncPolicy#never()} nothing is forced. Snapshots are forced unless the policy is
- * {@code never()}. In snapshot mode, changes between two snapshots are not written at all:
+ * {@link FsyncPolicy#never()} nothing is forced. In archive mode a snapshot is forced unless the
+ * policy is {@code never()}; in snapshot mode it is forced as the policy says (with
+ * {@code every}, the newest snapshot is forced by the same thread at that interval and by
+ * {@link #close()}). In snapshot mode, changes between two snapshots are not written at all:
  * the caller takes a {@link #snapshot} on close when {@link #hasUnsnapshottedChanges()}.
  *
  * <p><b>Failure.</b> {@code open} fails with an {@link UnidistException} naming the file (and
@@ -114,6 +130,10 @@ public final class DurableStore implements AutoCloseable {
     private long changesSinceSnapshot;
     private boolean snapshotsFailing;
     private boolean closed;
+    /** The newest snapshot known to be on the device; below {@code nextSnapshot - 1} only while a periodic force is due. */
+    private long durableSnapshot;
+    /** The periodic force of snapshots in snapshot mode with {@link FsyncPolicy#every}, else null. */
+    private Future<?> periodicSnapshotForce;
 
     private DurableStore(Path dir, Persistence persistence, StoreIo io, FileChannel directoryLock, Set<Long> unusableSnapshots) {
         this.dir = dir;
@@ -153,6 +173,18 @@ public final class DurableStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads the store in {@code dir} as {@link #open} would, without applying, logging or changing
+     * anything, so that a node can refuse to start over a file it could not recover. The caller
+     * makes sure that no store has {@code dir} open.
+     *
+     * @throws UnidistException naming the file (and the offset) when something cannot be
+     *     recovered, exactly as {@code open} would
+     */
+    public static void check(Path dir) {
+        StoreRecoverer.check(dir, listFiles(dir));
+    }
+
     private static DurableStore recoverAndStart(Path dir, Persistence persistence, Recovery recovery, StoreIo io,
                                                 FileChannel directoryLock) {
         StoreDirectory files = listFiles(dir);
@@ -175,6 +207,11 @@ public final class DurableStore implements AutoCloseable {
     private void start(StoreRecoverer.Recovered recovered) {
         changesSinceSnapshot = recovered.recordsAfterSnapshot();
         nextSnapshot = recovered.highestNumber() + 1;
+        durableSnapshot = recovered.highestNumber();
+        if (forcesSnapshotsPeriodically()) {
+            periodicSnapshotForce = FsyncScheduler.every(persistence.fsync().interval(), dir.toString(),
+                    this::forceSnapshotInBackground);
+        }
         if (persistence.mode() != Persistence.Mode.ARCHIVE) {
             return;
         }
@@ -264,6 +301,10 @@ public final class DurableStore implements AutoCloseable {
                 if (journal != null) {
                     journal.close();
                 }
+                if (periodicSnapshotForce != null) {
+                    periodicSnapshotForce.cancel(false);
+                    forceNewestSnapshot();
+                }
             } finally {
                 Quietly.close(directoryLock, dir.resolve(StoreFormat.LOCK_FILE));
             }
@@ -293,9 +334,42 @@ public final class DurableStore implements AutoCloseable {
     }
 
     private void writeWholeSnapshot(byte[] state) {
-        SnapshotFiles.write(io, dir, nextSnapshot, state, forcing());
+        boolean forceNow = forcing() && !forcesSnapshotsPeriodically();
+        SnapshotFiles.write(io, dir, nextSnapshot, state, forceNow);
+        if (!forcesSnapshotsPeriodically()) {
+            durableSnapshot = nextSnapshot;
+        }
         nextSnapshot++;
         changesSinceSnapshot = 0;
+        deleteSuperseded();
+    }
+
+    /** Run by the fsync thread every interval; takes the lock so that no write deletes the file it forces. */
+    private void forceSnapshotInBackground() {
+        stateLock.lock();
+        try {
+            if (!closed) {
+                forceNewestSnapshot();
+            }
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /** Forces the newest snapshot and the directory, unless already done; the older ones may then go. */
+    private void forceNewestSnapshot() {
+        long newest = nextSnapshot - 1;
+        if (newest <= durableSnapshot) {
+            return;
+        }
+        Path file = dir.resolve(StoreFormat.snapshotName(newest));
+        try (StoreIo.StoreFile snapshot = io.open(file)) {
+            snapshot.force();
+        } catch (IOException e) {
+            throw new UnidistException("could not force snapshot " + file + ": " + e, e);
+        }
+        SnapshotFiles.forceDirectory(io, dir);
+        durableSnapshot = newest;
         deleteSuperseded();
     }
 
@@ -346,6 +420,7 @@ public final class DurableStore implements AutoCloseable {
         }
         journal.switchTo(next);
         changesSinceSnapshot = 0;
+        durableSnapshot = next.number();
         nextSnapshot = next.number() + 1;
         deleteSuperseded();
     }
@@ -353,9 +428,10 @@ public final class DurableStore implements AutoCloseable {
     // ---- retention ----
 
     /**
-     * Deletes snapshots and segments older than the older of the two newest usable snapshots.
-     * Runs only after a new snapshot is durable. A failure to list or delete is logged: the
-     * files are merely kept longer, and the next snapshot tries again.
+     * Deletes snapshots and segments older than the older of the two newest usable durable
+     * snapshots, and the unforced snapshots that the newest one supersedes. Runs only after a new
+     * snapshot is written. A failure to list or delete is logged: the files are merely kept
+     * longer, and the next snapshot tries again.
      */
     private void deleteSuperseded() {
         StoreDirectory files;
@@ -365,9 +441,13 @@ public final class DurableStore implements AutoCloseable {
             log.warn("{}: could not list the directory to delete old files: {}", dir, e.toString());
             return;
         }
+        long newest = nextSnapshot - 1;
         List<Long> fallbacks = new ArrayList<>(2);
-        for (long n : files.snapshots().descendingKeySet()) {
-            if (fallbacks.size() < 2 && !unusableSnapshots.contains(n)) {
+        for (Map.Entry<Long, Path> snapshot : files.snapshots().descendingMap().entrySet()) {
+            long n = snapshot.getKey();
+            if (n > durableSnapshot && n < newest) {
+                Quietly.delete(io, snapshot.getValue());
+            } else if (n <= durableSnapshot && fallbacks.size() < 2 && !unusableSnapshots.contains(n)) {
                 fallbacks.add(n);
             }
         }
@@ -392,6 +472,11 @@ public final class DurableStore implements AutoCloseable {
 
     private boolean forcing() {
         return !persistence.fsync().isNever();
+    }
+
+    /** Snapshot mode with {@link FsyncPolicy#every}: snapshots are forced by the fsync thread, not by writes. */
+    private boolean forcesSnapshotsPeriodically() {
+        return persistence.mode() == Persistence.Mode.SNAPSHOT && persistence.fsync().interval() != null;
     }
 
     private void requireOpen() {

@@ -27,6 +27,12 @@ final class SegmentScanner {
     /** Receives each good record with the offset of its length field. */
     @FunctionalInterface
     interface RecordSink {
+        /**
+         * Takes one record whose checksum matched, in file order.
+         *
+         * @param payload the record's bytes, without length and checksum; the sink may keep it
+         * @param offset where the record's length field starts in the file
+         */
         void accept(byte[] payload, long offset);
     }
 
@@ -80,6 +86,7 @@ final class SegmentScanner {
 
     /** One record's payload, or (payload null) what is wrong with it. */
     private record RecordRead(byte[] payload, String problem) {
+        /** A record that cannot be used, for the reason {@code problem}, which goes into messages. */
         static RecordRead bad(String problem) {
             return new RecordRead(null, problem);
         }

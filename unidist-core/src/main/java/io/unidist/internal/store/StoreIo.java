@@ -25,6 +25,7 @@ interface StoreIo {
     /** Deletes {@code file} if it exists. */
     void delete(Path file) throws IOException;
 
+    /** The files of the file system, through RandomAccessFile; the only implementation outside tests. */
     static StoreIo real() {
         return RealStoreIo.INSTANCE;
     }
@@ -34,11 +35,13 @@ interface StoreIo {
      * another thread writes.
      */
     interface StoreFile extends Closeable {
+        /** The file's length in bytes now. */
         long size() throws IOException;
 
         /** Writes all of {@code bytes} at {@code position}, or throws. */
         void write(long position, byte[] bytes) throws IOException;
 
+        /** Sets the file's length to {@code size} bytes; callers use it to cut a file short. */
         void truncate(long size) throws IOException;
 
         /** Forces the file's data and metadata to the device. */

@@ -45,13 +45,16 @@ final class StoreRecoverer {
     private final boolean force;
     private final StoreIo io;
     private final Recovery recovery;
+    /** A check (see {@link #check}) reports nothing and cuts nothing: the open that follows will. */
+    private final boolean checkOnly;
     /** Cut only once every segment has been read, so that a failing open changes no file. */
     private final List<TornTail> tornTails = new ArrayList<>();
 
     private record TornTail(Path file, long fileSize, BadRecord bad) {
     }
 
-    private StoreRecoverer(Path dir, StoreDirectory files, boolean force, StoreIo io, Recovery recovery) {
+    private StoreRecoverer(Path dir, StoreDirectory files, boolean force, StoreIo io, Recovery recovery, boolean checkOnly) {
+        this.checkOnly = checkOnly;
         this.dir = dir;
         this.files = files;
         this.force = force;
@@ -66,7 +69,27 @@ final class StoreRecoverer {
      * @throws UnidistException naming the file (and offset) that cannot be recovered
      */
     static Recovered recover(Path dir, StoreDirectory files, boolean force, StoreIo io, Recovery recovery) {
-        return new StoreRecoverer(dir, files, force, io, recovery).recover();
+        return new StoreRecoverer(dir, files, force, io, recovery, false).recover();
+    }
+
+    /**
+     * Reads {@code files} as {@link #recover} would, checking every checksum, and throws what it
+     * would throw; but it logs nothing, changes no file (a torn tail is left for the open to cut)
+     * and discards what it reads.
+     *
+     * @throws UnidistException naming the file (and offset) that cannot be recovered
+     */
+    static void check(Path dir, StoreDirectory files) {
+        Recovery discard = new Recovery() {
+            @Override
+            public void snapshot(byte[] state) {
+            }
+
+            @Override
+            public void record(byte[] record) {
+            }
+        };
+        new StoreRecoverer(dir, files, false, StoreIo.real(), discard, true).recover();
     }
 
     private Recovered recover() {
@@ -80,8 +103,8 @@ final class StoreRecoverer {
         for (Map.Entry<Long, Path> segment : segments.entrySet()) {
             records += replay(segment.getKey(), segment.getValue());
         }
-        for (TornTail torn : tornTails) {
-            cut(torn);
+        if (!checkOnly) {
+            tornTails.forEach(this::cut);
         }
         long lastSegment = segments.isEmpty() ? 0 : segments.lastKey();
         return new Recovered(base.from(), lastSegment, records, files.highestNumber(), base.unusableSnapshots());
@@ -94,6 +117,7 @@ final class StoreRecoverer {
         for (Map.Entry<Long, Path> snapshot : files.snapshots().descendingMap().entrySet()) {
             SnapshotFiles.Read read = readSnapshot(snapshot.getValue(), snapshot.getKey());
             if (read.usable()) {
+                requireNothingLost(unusable, unusableNumbers, snapshot.getKey(), "the older snapshot " + snapshot.getValue());
                 warnFallback(unusable, snapshot.getValue());
                 return new Base(snapshot.getKey(), snapshot.getValue(), read.payload(), unusableNumbers);
             }
@@ -101,30 +125,55 @@ final class StoreRecoverer {
             unusableNumbers.add(snapshot.getKey());
         }
         boolean journalLacksItsBeginning = !files.journals().isEmpty() && files.journals().firstKey() != 1L;
-        boolean nothingToFallBackTo = !unusable.isEmpty() && files.journals().isEmpty();
-        if (journalLacksItsBeginning || nothingToFallBackTo) {
+        if (journalLacksItsBeginning) {
             throw cannotRecoverFromBeginning(unusable);
         }
+        requireNothingLost(unusable, unusableNumbers, 1, "empty state");
         if (!unusable.isEmpty()) {
-            log.warn("{}: no usable snapshot: {}; recovering from the beginning of the journal, {}", dir,
+            warn("{}: no usable snapshot: {}; recovering from the beginning of the journal, {}", dir,
                     String.join(", ", unusable), files.journals().firstEntry().getValue());
         }
         return new Base(1, null, null, unusableNumbers);
     }
 
     /**
-     * An archive loses nothing by falling back (retention kept the journal after the older
-     * snapshot); without a journal (snapshot mode), what only the unusable snapshots held is lost.
+     * Falling back past damaged snapshots is allowed only when the journal holds every change they
+     * held: the segments from the fallback's number to the one before the newest damaged
+     * snapshot (their contiguity is checked afterwards). Otherwise the fallback would silently
+     * undo changes that callers were told are saved; a counter used as an id generator would hand
+     * out ids twice. In snapshot mode there is no journal, so this always refuses: a human must
+     * accept the loss by moving the damaged files aside.
+     *
+     * @param fallback what recovery would start from, for the message
      */
+    private void requireNothingLost(List<String> unusable, Set<Long> unusableNumbers, long from, String fallback) {
+        if (unusable.isEmpty()) {
+            return;
+        }
+        long newestDamaged = unusableNumbers.stream().mapToLong(Long::longValue).max().orElseThrow();
+        NavigableMap<Long, Path> journals = files.journals();
+        if (journals.containsKey(from) && journals.lastKey() >= newestDamaged - 1) {
+            return;
+        }
+        String damaged = unusableNumbers.stream().sorted().map(n -> files.snapshots().get(n).toString())
+                .reduce((a, b) -> a + " and " + b).orElseThrow();
+        String gap = journals.isEmpty() ? "there is no journal (snapshot mode)"
+                : !journals.containsKey(from) ? dir.resolve(StoreFormat.journalName(from)) + " is missing"
+                : "the journal ends at " + journals.lastEntry().getValue();
+        throw new UnidistException("cannot recover the store in " + dir + ": unusable snapshot(s): "
+                + String.join(", ", unusable) + "; " + gap + ", so recovering from " + fallback
+                + " would lose the changes saved only in them. No file was changed. Restore the file(s) from a backup, or, to accept"
+                + " that loss knowingly, move " + damaged + " out of the directory (or rename it to end in .damaged)"
+                + " and open again");
+    }
+
+    /** Only called once {@link #requireNothingLost} passed: the journal after the fallback has everything. */
     private void warnFallback(List<String> unusable, Path fallback) {
         if (unusable.isEmpty()) {
             return;
         }
-        String loss = files.journals().isEmpty()
-                ? "; the changes saved only in the unusable snapshot(s) are lost"
-                : "";
-        log.warn("{}: unusable snapshot(s): {}; recovering from the previous one, {}, and the journal after it{}",
-                dir, String.join(", ", unusable), fallback, loss);
+        warn("{}: unusable snapshot(s): {}; recovering from the previous one, {}, and the journal after it,"
+                + " which hold every change", dir, String.join(", ", unusable), fallback);
     }
 
     private UnidistException cannotRecoverFromBeginning(List<String> unusable) {
@@ -197,7 +246,7 @@ final class StoreRecoverer {
             throw new UnidistException("journal " + file + ": only " + size + " bytes, shorter than its "
                     + JOURNAL_HEADER_SIZE + "-byte header, yet later segments follow it. No file was changed");
         }
-        log.warn("{}: only {} bytes, shorter than its {}-byte header (a crash while creating it); it holds no records and will be rewritten",
+        warn("{}: only {} bytes, shorter than its {}-byte header (a crash while creating it); it holds no records and will be rewritten",
                 file, size, JOURNAL_HEADER_SIZE);
         return 0;
     }
@@ -239,8 +288,14 @@ final class StoreRecoverer {
             throw new UnidistException("journal " + torn.file() + ": could not cut off the torn record at offset "
                     + bad.offset() + ": " + e, e);
         }
-        log.warn("{}: cut off a torn record at offset {} ({} bytes dropped: {}); a write was cut short by a crash",
+        warn("{}: cut off a torn record at offset {} ({} bytes dropped: {}); a write was cut short by a crash",
                 torn.file(), bad.offset(), torn.fileSize() - bad.offset(), bad.problem());
+    }
+
+    private void warn(String format, Object... args) {
+        if (!checkOnly) {
+            log.warn(format, args);
+        }
     }
 
     /** The first segment after {@code segment} that holds a record, or null. */

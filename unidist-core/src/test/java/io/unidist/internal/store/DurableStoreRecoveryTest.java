@@ -202,7 +202,7 @@ class DurableStoreRecoveryTest {
         try (SumCounter counter = new SumCounter(dir, ARCHIVE_EVERY_5)) {
             assertEquals(sumOf(1, 5), counter.machine.snapshotSeen);
             assertEquals(range(6, 12), counter.machine.recordsSeen);
-            assertOneWarningContaining(snapshot(dir, 3).toString(), "unusable");
+            assertOneWarningContaining(snapshot(dir, 3).toString(), "unusable", "which hold every change");
             counter.addAll(13, 15); // a new snapshot-4 at once: 7 records since snapshot-2
         }
         logs.clear();
@@ -244,7 +244,30 @@ class DurableStoreRecoveryTest {
         write(persistence, 1, 1);
         StoreFiles.flipByte(snapshot(dir, 1), 30);
         UnidistException e = assertThrows(UnidistException.class, () -> new SumCounter(dir, persistence));
-        assertMessageContains(e, snapshot(dir, 1).toString());
+        assertMessageContains(e, snapshot(dir, 1).toString(), "empty state");
+    }
+
+    /**
+     * Proves that in snapshot mode a corrupt newest snapshot fails the open, changing nothing,
+     * instead of falling back to the older one and undoing the newest change (a counter would
+     * hand out an id twice); and that moving the file aside accepts the older snapshot.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("snapshotDamage")
+    void snapshotModeRefusesToFallBackPastACorruptNewestSnapshot(String kind, Damage damage) throws IOException {
+        Persistence persistence = Persistence.snapshot();
+        write(persistence, 1, 5);
+        assertEquals("snapshot-4.snap snapshot-5.snap", StoreFiles.names(dir));
+        damage.apply(snapshot(dir, 5));
+        UnidistException e = assertThrows(UnidistException.class, () -> new SumCounter(dir, persistence));
+        assertMessageContains(e, snapshot(dir, 5).toString(), "there is no journal", "snapshot-4.snap",
+                "move " + snapshot(dir, 5) + " out of the directory");
+        assertEquals("snapshot-4.snap snapshot-5.snap", StoreFiles.names(dir));
+
+        Files.move(snapshot(dir, 5), dir.resolve("snapshot-5.snap.damaged"));
+        try (SumCounter counter = new SumCounter(dir, persistence)) {
+            assertEquals(sumOf(1, 4), counter.sum());
+        }
     }
 
     /** Proves that a journal segment missing between the snapshot and the last segment fails the open. */
@@ -254,7 +277,7 @@ class DurableStoreRecoveryTest {
         StoreFiles.flipByte(snapshot(dir, 3), 30);
         Files.delete(journal(dir, 2));
         UnidistException e = assertThrows(UnidistException.class, () -> new SumCounter(dir, ARCHIVE_EVERY_5));
-        assertMessageContains(e, journal(dir, 2) + " is missing", "snapshot-2.snap", "journal-3.log");
+        assertMessageContains(e, journal(dir, 2) + " is missing", "snapshot-2.snap", "snapshot-3.snap");
     }
 
     // ---- headers ----

@@ -189,6 +189,46 @@ class DurableStoreTest {
         assertEquals(before + 1, io.forcesOf("journal-"));
     }
 
+    /**
+     * Proves that snapshot mode with a periodic policy forces no snapshot on write (the bytes are
+     * renamed into place, so a killed process loses nothing), keeps only the newest of the
+     * unforced snapshots, and forces that one on close.
+     */
+    @Test
+    void snapshotModeWithAPeriodicPolicyForcesOnCloseNotOnWrite() {
+        FaultyIo io = new FaultyIo();
+        Persistence persistence = Persistence.snapshot().withFsync(FsyncPolicy.every(Duration.ofHours(1)));
+        SumCounter counter = new SumCounter(dir, persistence, io);
+        counter.addAll(1, 5);
+        assertEquals(0, io.forcesOf("snapshot-"));
+        assertEquals("snapshot-5.snap", StoreFiles.names(dir));
+        counter.close();
+        assertEquals(1, io.forcesOf("snapshot-5.snap"));
+        assertEquals(1, io.forcesOf("snapshot-"));
+        try (SumCounter reopened = new SumCounter(dir, persistence)) {
+            assertEquals(sumOf(1, 5), reopened.sum());
+        }
+    }
+
+    /**
+     * Proves that the fsync thread forces the newest snapshot within the interval, and that the
+     * forced snapshots then become the fallbacks that retention keeps.
+     */
+    @Test
+    void snapshotModeWithAPeriodicPolicyForcesTheNewestSnapshotInTheBackground() {
+        FaultyIo io = new FaultyIo();
+        Persistence persistence = Persistence.snapshot().withFsync(FsyncPolicy.every(Duration.ofMillis(20)));
+        try (SumCounter counter = new SumCounter(dir, persistence, io)) {
+            counter.addAll(1, 3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> io.forcesOf("snapshot-3.snap") == 1);
+            counter.add(4);
+            await().atMost(Duration.ofSeconds(5)).until(() -> io.forcesOf("snapshot-4.snap") == 1);
+            assertEquals("snapshot-3.snap snapshot-4.snap", StoreFiles.names(dir));
+            assertEquals(0, io.forcesOf("snapshot-1") + io.forcesOf("snapshot-2"));
+        }
+        assertEquals(List.of(), logs.errors());
+    }
+
     /** Proves that temporary snapshots left by a crash are removed on open, and foreign files are not. */
     @Test
     void leftoverTemporaryFilesAreRemovedOnOpen() throws IOException {
