@@ -9,8 +9,10 @@ import java.util.Map;
 /**
  * A recorded history of counter increments and reads, and the check that it is linearizable
  * for a counter that only grows by one: every returned value is unique, an increment that
- * ended before another began returned the smaller value, and a read returns at least every
- * value returned by an increment that ended before the read began. Operations that failed
+ * ended before another began returned the smaller value, a read returns at least every
+ * value returned by an increment that ended before the read began, reads never go backwards
+ * (a read returns at least what any read that ended before it began returned), and an
+ * increment returns more than any read that ended before it began. Operations that failed
  * (timeouts, no quorum) may or may not have taken effect and only bound nothing.
  */
 final class CounterHistory {
@@ -42,9 +44,8 @@ final class CounterHistory {
                 }
             }
         }
-        // sweep operations by start time; keep the largest increment that ended before each start
+        // sweep operations by start time; keep the largest value returned by any operation that ended before each start
         List<Op> byEnd = new ArrayList<>(ops);
-        byEnd.removeIf(o -> !o.increment);
         byEnd.sort(Comparator.comparingLong(Op::end));
         List<Op> byStart = new ArrayList<>(ops);
         byStart.sort(Comparator.comparingLong(Op::start));
@@ -53,7 +54,9 @@ final class CounterHistory {
         for (Op op : byStart) {
             while (i < byEnd.size() && byEnd.get(i).end < op.start) {
                 Op ended = byEnd.get(i++);
-                if (largestEnded == null || ended.value > largestEnded.value) {
+                // on a tie keep the increment: it bounds a later read and a later increment the same way
+                if (largestEnded == null || ended.value > largestEnded.value
+                        || ended.value == largestEnded.value && ended.increment) {
                     largestEnded = ended;
                 }
             }
@@ -64,7 +67,9 @@ final class CounterHistory {
                 return "increment " + op + " began after " + largestEnded + " ended, but returned a value not larger";
             }
             if (!op.increment && op.value < largestEnded.value) {
-                return "read " + op + " began after " + largestEnded + " ended, but saw less (a stale read)";
+                return largestEnded.increment
+                        ? "read " + op + " began after " + largestEnded + " ended, but saw less (a stale read)"
+                        : "read " + op + " began after " + largestEnded + " ended, but saw less: reads went backwards";
             }
         }
         return null;
