@@ -1,10 +1,19 @@
 package io.unidist.cluster.internal;
 
+import io.unidist.ClusterUnavailableException;
+import io.unidist.SharedCounter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * A recorded history of counter increments and reads, and the check that it is linearizable
@@ -31,6 +40,43 @@ final class CounterHistory {
 
     synchronized int size() {
         return ops.size();
+    }
+
+    /**
+     * Starts a worker on {@code pool} that increments the counter {@code counter} gives it, and
+     * reads it every {@code readEvery}-th operation, recording each operation that returned,
+     * until {@code stop}. A call that fails (no quorum in time, a closed node) records nothing:
+     * its outcome is unknown. {@code counter} may return null while the node is down.
+     *
+     * @param acked counts the increments that returned
+     * @param failed counts the calls that failed
+     */
+    Future<?> drive(ExecutorService pool, Supplier<SharedCounter> counter, int readEvery, AtomicBoolean stop,
+            AtomicInteger acked, AtomicInteger failed) {
+        return pool.submit(() -> {
+            for (long n = 1; !stop.get(); n++) {
+                SharedCounter c = counter.get();
+                if (c == null) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // pacing while the node is down
+                    continue;
+                }
+                boolean read = n % readEvery == 0;
+                long start = System.nanoTime();
+                try {
+                    long v = read ? c.get() : c.incrementAndGet();
+                    long end = System.nanoTime();
+                    if (read) {
+                        read(start, end, v);
+                    } else {
+                        increment(start, end, v);
+                        acked.incrementAndGet();
+                    }
+                } catch (ClusterUnavailableException | IllegalStateException e) {
+                    failed.incrementAndGet(); // no quorum, or the node was closed under the call
+                }
+            }
+            return null;
+        });
     }
 
     /** Returns null when the history is linearizable, else a description of the first anomaly. */
