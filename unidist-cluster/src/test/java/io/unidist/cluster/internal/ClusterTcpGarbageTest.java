@@ -69,7 +69,7 @@ class ClusterTcpGarbageTest {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger acked = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
-        Future<?> client = history.drive(pool, () -> cluster.node("n1").counter("c"), 4, stop, acked, failed);
+        Future<?> client = history.drive(pool, "n1", () -> cluster.node("n1").counter("c"), 4, stop, acked, failed);
 
         Map<String, Integer> ports = new LinkedHashMap<>();
         for (ClusterNode n : cluster.running()) {

@@ -25,17 +25,25 @@ import java.util.function.Supplier;
  * (timeouts, no quorum) may or may not have taken effect and only bound nothing.
  */
 final class CounterHistory {
-    /** One operation: when it was invoked and answered (nanoTime), and what it returned. */
-    record Op(boolean increment, long start, long end, long value) { }
+    /** One operation: when it was invoked and answered (nanoTime), what it returned, and on which node. */
+    record Op(boolean increment, long start, long end, long value, String node) { }
 
     private final List<Op> ops = new ArrayList<>();
 
-    synchronized void increment(long start, long end, long value) {
-        ops.add(new Op(true, start, end, value));
+    void increment(long start, long end, long value) {
+        increment(start, end, value, "");
     }
 
-    synchronized void read(long start, long end, long value) {
-        ops.add(new Op(false, start, end, value));
+    void read(long start, long end, long value) {
+        read(start, end, value, "");
+    }
+
+    synchronized void increment(long start, long end, long value, String node) {
+        ops.add(new Op(true, start, end, value, node));
+    }
+
+    synchronized void read(long start, long end, long value, String node) {
+        ops.add(new Op(false, start, end, value, node));
     }
 
     synchronized int size() {
@@ -45,14 +53,14 @@ final class CounterHistory {
     /**
      * Starts a worker on {@code pool} that increments the counter {@code counter} gives it, and
      * reads it every {@code readEvery}-th operation, recording each operation that returned,
-     * until {@code stop}. A call that fails (no quorum in time, a closed node) records nothing:
+     * until {@code stop}, each labelled {@code node}. A call that fails (no quorum in time, a closed node) records nothing:
      * its outcome is unknown. {@code counter} may return null while the node is down.
      *
      * @param acked counts the increments that returned
      * @param failed counts the calls that failed
      */
-    Future<?> drive(ExecutorService pool, Supplier<SharedCounter> counter, int readEvery, AtomicBoolean stop,
-            AtomicInteger acked, AtomicInteger failed) {
+    Future<?> drive(ExecutorService pool, String node, Supplier<SharedCounter> counter, int readEvery,
+            AtomicBoolean stop, AtomicInteger acked, AtomicInteger failed) {
         return pool.submit(() -> {
             for (long n = 1; !stop.get(); n++) {
                 SharedCounter c = counter.get();
@@ -66,9 +74,9 @@ final class CounterHistory {
                     long v = read ? c.get() : c.incrementAndGet();
                     long end = System.nanoTime();
                     if (read) {
-                        read(start, end, v);
+                        read(start, end, v, node);
                     } else {
-                        increment(start, end, v);
+                        increment(start, end, v, node);
                         acked.incrementAndGet();
                     }
                 } catch (ClusterUnavailableException | IllegalStateException e) {
