@@ -15,6 +15,8 @@ import java.util.Random;
 import org.jgroups.BytesMessage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Bad configurations and bad bytes: each a clear error or a logged warning, and the cluster keeps working. */
 class ClusterBadInputTest {
@@ -64,9 +66,47 @@ class ClusterBadInputTest {
             try (Unidist outsider = UnidistCluster.join(stranger)) {
                 ClusterUnavailableException e = assertThrows(ClusterUnavailableException.class,
                         () -> outsider.counter("c").incrementAndGet());
-                assertTrue(e.getMessage().contains("voters in view: 0 of 3"), e.getMessage());
+                assertTrue(e.getMessage().contains("voters in view: 0 of 3, not seen: v1, v2, v3"), e.getMessage());
             }
             assertEquals(2, cluster.node("v2").counter("c").incrementAndGet(), "the cluster kept working");
+        }
+    }
+
+    @Test
+    void votersThatNeverAppearAreNamedInTheUnavailableError() throws Exception {
+        String name = "ghosts-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        ClusterConfig.Builder config = ClusterConfig.builder().clusterName(name).voters("v1", "ghost-a", "ghost-b")
+                .operationTimeout(Duration.ofSeconds(2));
+        try (Unidist v1 = UnidistCluster.join(config.nodeName("v1").dataDir(dir.resolve("v1")).build());
+             Unidist n1 = UnidistCluster.join(ClusterConfig.builder().clusterName(name).nodeName("n1")
+                     .voters("v1", "ghost-a", "ghost-b").operationTimeout(Duration.ofSeconds(2)).build())) {
+            for (Unidist node : java.util.List.of(n1, v1)) {
+                long start = System.nanoTime();
+                ClusterUnavailableException e = assertThrows(ClusterUnavailableException.class,
+                        () -> node.counter("c").incrementAndGet());
+                assertTrue(System.nanoTime() - start < Duration.ofSeconds(4).toNanos(), "took longer than the timeout");
+                assertTrue(e.getMessage().contains("voters in view: 1 of 3, not seen: ghost-a, ghost-b"), e.getMessage());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SHARED_LOOPBACK_PING", "MERGE3", "FD_SOCK", "FD_ALL3", "VERIFY_SUSPECT", "pbcast.NAKACK2",
+            "UNICAST3", "pbcast.GMS", "raft.ELECTION2", "raft.RAFT"})
+    void aUsersStackWithoutARequiredProtocolFailsAtJoinNamingTheFileAndTheProtocol(String protocol) throws Exception {
+        String bundled;
+        try (java.io.InputStream in = getClass().getClassLoader().getResourceAsStream("unidist-jvm.xml")) {
+            bundled = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        String without = bundled.replaceAll("(?s)<" + java.util.regex.Pattern.quote(protocol) + "[\\s/][^>]*>", "");
+        assertTrue(without.length() < bundled.length(), "the test removed no " + protocol);
+        Path mine = Files.writeString(dir.resolve("my-stack.xml"), without);
+        for (String node : java.util.List.of("v1", "n1")) { // a voter and a non-voter, which has no Raft channel
+            ClusterConfig config = ClusterConfig.builder().clusterName("missing-" + protocol).nodeName(node)
+                    .voters("v1").dataDir(dir.resolve(node)).jgroupsConfig(mine.toString()).build();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UnidistCluster.join(config));
+            assertTrue(e.getMessage().contains(mine.toString()) && e.getMessage().contains(protocol)
+                    && e.getMessage().contains("missing"), e.getMessage());
         }
     }
 

@@ -79,7 +79,8 @@ class ClusterSnapshotTest {
         }
     }
 
-    private static UnidistRaft raft(ClusterNode voter) {
+    /** The voter's RAFT, which is unidist's (for its snapshot figures). */
+    static UnidistRaft raft(ClusterNode voter) {
         RAFT raft = voter.server().raft();
         return assertInstanceOf(UnidistRaft.class, raft, "voters run unidist's RAFT");
     }

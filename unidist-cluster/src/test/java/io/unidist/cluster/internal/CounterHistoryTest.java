@@ -48,4 +48,36 @@ class CounterHistoryTest {
         assertNotNull(anomaly);
         assertTrue(anomaly.contains("stale read"), anomaly);
     }
+
+    @Test
+    void catchesAReadThatWentBackwards() {
+        CounterHistory h = new CounterHistory();
+        h.increment(0, 100, 5);  // still running during both reads: it bounds neither
+        h.read(10, 20, 5);
+        h.read(30, 40, 4);      // began after a read that saw 5 had ended
+        String anomaly = h.check();
+        assertNotNull(anomaly);
+        assertTrue(anomaly.contains("went backwards"), anomaly);
+    }
+
+    @Test
+    void catchesAnIncrementThatDidNotPassAnEarlierRead() {
+        CounterHistory h = new CounterHistory();
+        h.increment(0, 100, 7);  // overlaps the read, so the read may see 7
+        h.read(10, 20, 7);
+        h.increment(30, 40, 6); // began after the read of 7 had ended: it must return more than 7
+        String anomaly = h.check();
+        assertNotNull(anomaly);
+        assertTrue(anomaly.contains("not larger"), anomaly);
+    }
+
+    @Test
+    void acceptsReadsThatOverlapAndSeeValuesInEitherOrder() {
+        CounterHistory h = new CounterHistory();
+        h.increment(0, 100, 1);
+        h.read(10, 50, 1);
+        h.read(20, 60, 0);      // overlaps the read that saw 1: it may be ordered before it
+        h.read(70, 80, 1);
+        assertNull(h.check());
+    }
 }

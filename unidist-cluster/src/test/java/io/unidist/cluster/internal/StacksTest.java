@@ -376,7 +376,7 @@ class StacksTest {
         return vars;
     }
 
-    private static IpAddress physicalAddress(JChannel channel) {
+    static IpAddress physicalAddress(JChannel channel) {
         return (IpAddress) channel.down(new Event(Event.GET_PHYSICAL_ADDRESS, channel.getAddress()));
     }
 
@@ -389,7 +389,7 @@ class StacksTest {
     }
 
     /** What JGroups' TCP server expects first on a new connection: cookie, version, the peer's address. */
-    private static void handshake(DataOutputStream out, int fakePeerPort) throws Exception {
+    static void handshake(DataOutputStream out, int fakePeerPort) throws Exception {
         IpAddress peer = new IpAddress(LOOPBACK, fakePeerPort);
         out.write(Connection.cookie);
         out.writeShort(Version.version);
@@ -398,12 +398,12 @@ class StacksTest {
     }
 
     @FunctionalInterface
-    private interface Writer {
+    interface Writer {
         void write(DataOutputStream out) throws Exception;
     }
 
     /** Writes to the port, then waits until the channel drops the connection: proof that it read and refused it. */
-    private static void sendAndAwaitClose(int port, Writer writer) throws Exception {
+    static void sendAndAwaitClose(int port, Writer writer) throws Exception {
         try (Socket socket = new Socket(LOOPBACK, port)) {
             socket.setSoTimeout((int) WAIT.toMillis());
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());
