@@ -3,6 +3,7 @@ package io.unidist.cluster.internal;
 import io.unidist.ClusterUnavailableException;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -43,11 +44,22 @@ final class ClusterClient {
     private final String self;
     private final JChannel main;
     private final List<String> voters;
-    /** A request in flight and the voter it went to. */
-    private record Pending(CompletableFuture<Response> future, Address to) { }
+    /**
+     * One send of a command, to voter {@code target} at {@code to}: {@code attempt} completes with
+     * this send's response; {@code answered} is shared by every send of the command and completes
+     * with the first answer to any of them, so that an answer slower than the attempt timeout
+     * still ends the call (on a slow link every answer may be late).
+     */
+    private record Pending(CompletableFuture<Response> attempt, CompletableFuture<Pending.Answered> answered,
+                           String target, Address to) {
+        /** An answer and the voter that gave it. */
+        record Answered(Response response, String target) { }
+    }
 
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
+    /** Sends of a command after its first (a lost or late answer, a leader change): for tests and diagnostics. */
+    private final AtomicLong resends = new AtomicLong();
     private final AtomicInteger rotation = new AtomicInteger();
     private volatile Map<String, Address> byName = Map.of();
     private volatile String leaderHint;
@@ -70,7 +82,7 @@ final class ClusterClient {
         // a request to a voter that left will never be answered: retry it now, not after the attempt timeout
         for (Pending p : pending.values()) {
             if (!view.containsMember(p.to)) {
-                p.future.complete(new Response(Wire.UNAVAILABLE, null, "left the view"));
+                p.attempt.complete(new Response(Wire.UNAVAILABLE, null, "left the view"));
             }
         }
     }
@@ -100,6 +112,11 @@ final class ClusterClient {
         return leaderHint;
     }
 
+    /** How many times a command was sent again after its first send, since this client started. */
+    long resends() {
+        return resends.get();
+    }
+
     /**
      * Sends {@code command} to the leader and returns its answer.
      *
@@ -111,60 +128,72 @@ final class ClusterClient {
         long deadline = start + timeout.toNanos();
         int sends = 0;
         String lastProblem = "the time ran out before a request could be sent";
-        while (true) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new ClusterUnavailableException(what + ": no quorum answered within " + timeout
-                        + " (" + lastProblem + "; voters in view: " + votersInView() + " of " + voters.size()
-                        + missingVoters() + ")");
-            }
-            String target = leaderHint != null ? leaderHint : nextVoter();
-            Address to = addressOf(target);
-            if (to == null) {
-                leaderHint = null;
-                lastProblem = target == null ? "no voter in this node's view" : "voter " + target + " is not in this node's view";
-                pause(Math.min(left, BACKOFF_NANOS));
-                continue;
-            }
-            long id = requestIds.incrementAndGet();
-            CompletableFuture<Response> future = new CompletableFuture<>();
-            pending.put(id, new Pending(future, to));
-            try {
-                main.send(Wire.request(to, id, command));
-                sends++;
-                Response r = future.get(Math.min(left, MAX_ATTEMPT_NANOS), TimeUnit.NANOSECONDS);
-                switch (r.kind) {
-                    case Wire.ANSWER:
-                        leaderHint = target;
-                        return new Result(r.answer, sends);
-                    case Wire.NOT_LEADER:
+        CompletableFuture<Pending.Answered> answered = new CompletableFuture<>();
+        List<Long> sent = new ArrayList<>();
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                Pending.Answered done = answered.getNow(null);
+                if (done != null) {
+                    leaderHint = done.target();
+                    return new Result(done.response().answer, sends);
+                }
+                if (left <= 0) {
+                    throw new ClusterUnavailableException(what + ": no quorum answered within " + timeout
+                            + " (" + lastProblem + "; voters in view: " + votersInView() + " of " + voters.size()
+                            + missingVoters() + ")");
+                }
+                String target = leaderHint != null ? leaderHint : nextVoter();
+                Address to = addressOf(target);
+                if (to == null) {
+                    leaderHint = null;
+                    lastProblem = target == null ? "no voter in this node's view"
+                            : "voter " + target + " is not in this node's view";
+                    pause(Math.min(left, BACKOFF_NANOS));
+                    continue;
+                }
+                long id = requestIds.incrementAndGet();
+                CompletableFuture<Response> attempt = new CompletableFuture<>();
+                pending.put(id, new Pending(attempt, answered, target, to));
+                sent.add(id);
+                try {
+                    main.send(Wire.request(to, id, command));
+                    if (++sends > 1) {
+                        resends.incrementAndGet();
+                    }
+                    CompletableFuture.anyOf(attempt, answered).get(Math.min(left, MAX_ATTEMPT_NANOS), TimeUnit.NANOSECONDS);
+                    Response r = attempt.getNow(null);
+                    if (answered.isDone() || r == null) {
+                        continue; // answered (by this send or an earlier one): returned at the top
+                    }
+                    if (r.kind == Wire.NOT_LEADER) {
                         String hint = r.hint == null || r.hint.isEmpty() ? null : r.hint;
                         lastProblem = target + " is not the leader" + (hint == null ? " and knows none" : "");
                         leaderHint = hint != null && !hint.equals(target) ? hint : null;
                         if (leaderHint == null) {
                             pause(Math.min(left, BACKOFF_NANOS));
                         }
-                        break;
-                    default:
+                    } else {
                         lastProblem = target + " is unavailable";
                         leaderHint = null;
                         pause(Math.min(left, BACKOFF_NANOS));
+                    }
+                } catch (TimeoutException e) {
+                    lastProblem = "no answer from " + target;
+                    leaderHint = null;
+                } catch (ExecutionException e) {
+                    lastProblem = e.getCause().toString();
+                    leaderHint = null;
+                } catch (InterruptedException e) {
+                    throw e;
+                } catch (Exception e) {
+                    lastProblem = "cannot send to " + target + ": " + e;
+                    leaderHint = null;
+                    pause(Math.min(left, BACKOFF_NANOS));
                 }
-            } catch (TimeoutException e) {
-                lastProblem = "no answer from " + target;
-                leaderHint = null;
-            } catch (ExecutionException e) {
-                lastProblem = e.getCause().toString();
-                leaderHint = null;
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                lastProblem = "cannot send to " + target + ": " + e;
-                leaderHint = null;
-                pause(Math.min(left, BACKOFF_NANOS));
-            } finally {
-                pending.remove(id);
             }
+        } finally {
+            sent.forEach(pending::remove);
         }
     }
 
@@ -179,7 +208,10 @@ final class ClusterClient {
         };
         Pending p = pending.get(id);
         if (p != null) {
-            p.future.complete(r);
+            if (kind == Wire.ANSWER) {
+                p.answered.complete(new Pending.Answered(r, p.target));
+            }
+            p.attempt.complete(r);
         } else {
             log.trace("{}: late response to request {}", self, id);
         }

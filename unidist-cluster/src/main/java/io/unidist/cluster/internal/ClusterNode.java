@@ -506,6 +506,11 @@ public final class ClusterNode implements Unidist {
         log.info("{}: left cluster '{}'", self, config.clusterName());
     }
 
+    /** The client that sends this node's commands to the leader (for tests). */
+    ClusterClient client() {
+        return client;
+    }
+
     /**
      * A crash, for tests: the channels stop sending, then close, without closing the session or
      * leaving the view; the others find out by failure detection, as when the process dies.

@@ -62,7 +62,7 @@ class ClusterFaultTest {
                         history.increment(start, System.nanoTime(), v);
                         acked.incrementAndGet();
                     } catch (ClusterUnavailableException e) {
-                        // outcome unknown: constrains nothing
+                        unknownOutcomes.incrementAndGet(); // applied once or not at all
                     }
                     if (acked.get() % 7 == 0) {
                         long rs = System.nanoTime();
@@ -79,6 +79,9 @@ class ClusterFaultTest {
         }
         return futures;
     }
+
+    /** Increments that failed with ClusterUnavailableException: each may or may not have been applied. */
+    private final AtomicInteger unknownOutcomes = new AtomicInteger();
 
     @Test
     void aLeaderCrashInAStreamOfIncrementsLosesAndDuplicatesNothing() throws Exception {
@@ -101,11 +104,35 @@ class ClusterFaultTest {
         assertNull(history.check(), "history not linearizable");
         long finalValue = cluster.node("n1").counter("ids").get();
         assertTrue(finalValue >= acked.get(), "final " + finalValue + " < acknowledged " + acked.get());
+        // a retried increment applied twice would push the value past every call that could have added one
+        assertTrue(finalValue <= acked.get() + unknownOutcomes.get(),
+                "final " + finalValue + " > acknowledged " + acked.get() + " + unknown " + unknownOutcomes.get());
         for (ClusterNode n : cluster.running()) {
             assertEquals(finalValue, n.counter("ids").get(), "node " + n.nodeName() + " sees another value");
         }
         assertFalse(leader.equals(cluster.awaitLeader()));
         cluster.awaitReplicasAgree(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void aWriteSentAgainOnASlowLinkIsAppliedOnceAndTheLateAnswerEndsTheCall() throws Exception {
+        cluster = TestCluster.start(dir, 3, 1);
+        ClusterNode client = cluster.node("n1");
+        assertEquals(1, client.counter("once").incrementAndGet());
+        // every request from n1 arrives 2.5 s late: past the client's 2 s per attempt, so it sends each command
+        // again, and the leader gets every command twice; the answer to the first send ends the call
+        SlowRequests delay = new SlowRequests(2500);
+        client.mainChannel().getProtocolStack().insertProtocolAtTop(delay);
+        long resendsBefore = client.client().resends();
+        try {
+            assertEquals(2, client.counter("once").incrementAndGet());
+            assertEquals(3, client.counter("once").incrementAndGet());
+        } finally {
+            client.mainChannel().getProtocolStack().removeProtocol(delay);
+            delay.destroy();
+        }
+        assertTrue(client.client().resends() >= resendsBefore + 2, "no command was sent again");
+        assertEquals(3, cluster.node("v1").counter("once").get());
     }
 
     @Test
