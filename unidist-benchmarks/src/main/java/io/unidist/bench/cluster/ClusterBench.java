@@ -247,6 +247,8 @@ public final class ClusterBench {
                 lockCases.add(new Object[] {"lock", 1});
             }
             if (most > 1 && ops.contains("lock")) {
+                lockCases.add(new Object[] {"locks", most});
+                lockCases.add(new Object[] {"lock", most});
                 lockCases.add(new Object[] {"semaphore", most});
             }
             for (Object[] lc : lockCases) {
@@ -415,7 +417,8 @@ public final class ClusterBench {
     private static String label(String op, int threads) {
         return switch (op) {
             case "counter" -> "counter incrementAndGet";
-            case "lock" -> "lock acquire+release";
+            case "lock" -> threads == 1 ? "lock acquire+release" : "one lock, contended, acquire+release";
+            case "locks" -> "own lock per thread acquire+release";
             case "semaphore" -> "semaphore(" + threads + ") acquire+release";
             default -> op;
         };

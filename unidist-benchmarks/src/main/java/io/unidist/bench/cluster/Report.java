@@ -158,9 +158,10 @@ final class Report {
         out.add("- floor = commits per call × (round trips × loopback round trip p50 + one forced append p50 if fsync"
                 + " is on); round trips are 1 from the leader, 2 from elsewhere. A lower bound, not a model; as"
                 + " ops/s it is what one thread could do (1e6 / floor µs).");
-        out.add("- lock = acquire + release of a plain lock (1 thread): two Raft commits per call. semaphore = the"
-                + " same with as many permits as threads, so no thread waits for another and the figure is the"
-                + " protocol's, not contention's.");
+        out.add("- lock = acquire + release of a plain lock: two Raft commits per call. With several threads:"
+                + " \"own lock per thread\" (no thread waits for another: the protocol's cost), \"one lock,"
+                + " contended\" (every thread on the same lock: at most one holder, so grants are serial and each"
+                + " waiter is woken by the release's commit), and semaphore = as many permits as threads.");
         if (rows.stream().anyMatch(r -> r.kind() == Row.Kind.DATA)) {
             out.add("- state and queue rows (byte[] payloads of the size shown): ratios are against unidist's counter"
                     + " increment with the same threads and fsync from the same kind of client (follower or"

@@ -226,7 +226,8 @@ public final class VoterMain {
 
     /**
      * A closed-loop load of a unidist operation from {@code node}: {@code counter} (incrementAndGet), {@code lock}
-     * (acquire + release of a plain lock) or {@code semaphore} (acquire + release of a semaphore with as many permits
+     * (acquire + release of one plain lock shared by every thread: with several threads, contended), {@code locks}
+     * (each thread its own plain lock: the protocol's cost with several threads, no waiting) or {@code semaphore} (acquire + release of a semaphore with as many permits
      * as threads, so that no thread waits for another and the figure is the protocol's), or, with a payload of
      * B bytes, {@code state-put:B} (put of a byte[] to one of {@value #STATE_KEYS} keys of bucket
      * {@link #stateBucket}), {@code state-get:B} (get of such a key), {@code queue-offer:B} (offer to queue
@@ -245,6 +246,15 @@ public final class VoterMain {
             case "counter": {
                 SharedCounter counter = node.counter("bench");
                 return ClosedLoop.run(threads, warmup, window, i -> counter::incrementAndGet);
+            }
+            case "locks": {
+                SharedLock[] locks = java.util.stream.IntStream.range(0, threads)
+                        .mapToObj(t -> node.lock("bench-lock-" + threads + "-" + t)).toArray(SharedLock[]::new);
+                return ClosedLoop.run(threads, warmup, window, i -> () -> {
+                    try (LockLease lease = locks[i].acquire(timeout)) {
+                        lease.fencingToken();
+                    }
+                });
             }
             case "lock":
             case "semaphore": {
