@@ -1,10 +1,10 @@
 package io.unidist.cluster.internal;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -13,22 +13,75 @@ import java.util.TreeMap;
  * linearizable as a register: put (a write), replace (a compare-and-set with its result) and
  * get (a read with the value seen, null for absent).
  *
- * <p>The check is the Wing-Gong search with memoisation of (operations done, register value):
- * it tries every order that respects real time. An operation whose outcome is unknown (it
- * failed with no quorum) may take effect at any point after it began, or never. Meant for
- * test histories of up to 63 operations per key.
+ * <p><b>What it proves.</b> A key is reported only when no order of its operations respects
+ * real time (an operation that returned before another began comes first) and gives every
+ * operation the result it returned, starting from an absent key. An operation whose outcome
+ * is unknown (it failed, say with no quorum) may take effect at any point after it began, or
+ * never. The search is exhaustive (Wing and Gong's, memoised on operations done and register
+ * value), so a passing key is linearizable, not merely unrefuted.
+ *
+ * <p><b>The window it prints.</b> A failing key is shrunk to a small sub-history that fails
+ * on its own and whose failure implies the key's ({@link RegisterShrink}): first the shortest
+ * prefix in time (an operation that had not answered by the prefix's end counts as unknown, a
+ * read as not made), then the latest start from which it still fails (operations that ended
+ * before it are dropped, the register may then hold any value, and those still running are
+ * unknown), then without each operation it does not need among those whose removal cannot
+ * invent a failure: reads, failed compare-and-sets, and writes of values nothing reads.
+ *
+ * <p><b>What it cannot see.</b> Only what was recorded: a get that failed is not recorded, and
+ * values are compared as strings. A key may hold at most 63 operations that can matter
+ * (compare-and-sets that can never match are dropped first), as the search keeps the set of
+ * operations done in a long; a workload rotates keys to stay below that.
+ *
+ * <p><b>Cost.</b> Exponential in the worst case; {@link RegisterSearch} lists what keeps it
+ * small. Measured in CPU time: keys of 60 operations, about seven running at once and one
+ * write in five unknown, take about a third of a millisecond each; a failing key of 62
+ * operations with forty running at once and a third unknown takes up to about half a second,
+ * most of it spent shrinking (a few dozen searches).
+ *
+ * <p><b>Thread safety.</b> Recording is a synchronized append.
  */
 final class RegisterHistory {
     enum Kind { PUT, REPLACE, GET }
 
     /** One operation; {@code end} is Long.MAX_VALUE when its outcome is unknown. */
-    record Op(String key, Kind kind, long start, long end, String expected, String value, boolean ok) {
+    record Op(String key, Kind kind, long start, long end, String expected, String value, boolean ok)
+            implements Anomaly.Timed {
         boolean unknown() {
             return end == Long.MAX_VALUE;
         }
+
+        /** This operation as a window sees it that misses its answer or its start: unknown. */
+        Op unanswered() {
+            return new Op(key, kind, start, Long.MAX_VALUE, expected, value, false);
+        }
+
+        @Override
+        public String describe(long origin) {
+            String what = switch (kind) {
+                case PUT -> "put " + key + " = " + value;
+                case GET -> "get " + key + " -> " + (value == null ? "absent" : value);
+                case REPLACE -> "replace " + key + " " + expected + " -> " + value + ": "
+                        + (unknown() ? "unknown" : ok ? "ok" : "failed");
+            };
+            return what + (kind != Kind.REPLACE && unknown() ? ": unknown " : " ") + Anomaly.interval(start, end, origin);
+        }
     }
 
+    /** The most operations a key may have: the search keeps the set of those done in a long. */
+    static final int MAX_OPS_PER_KEY = 63;
+
+    private final String name;
     private final List<Op> ops = new ArrayList<>();
+
+    RegisterHistory() {
+        this("state");
+    }
+
+    /** @param name the bucket's name, as anomalies show it */
+    RegisterHistory(String name) {
+        this.name = name;
+    }
 
     synchronized void put(String key, long start, long end, String value) {
         ops.add(new Op(key, Kind.PUT, start, end, null, value, true));
@@ -54,78 +107,74 @@ final class RegisterHistory {
         return ops.size();
     }
 
-    /** Null when every key's history is linearizable, else the first key that is not, with its history. */
+    /** Null when every key's history is linearizable, else the first key that is not, with its shrunk window. */
     synchronized String check() {
+        Anomaly a = anomaly();
+        return a == null ? null : a.toString();
+    }
+
+    /** Null when every key's history is linearizable, else the first key (in name order) that is not. */
+    synchronized Anomaly anomaly() {
+        return anomalies(1).stream().findFirst().orElse(null);
+    }
+
+    /** One anomaly per key that is not linearizable, up to {@link Anomaly#REPORT_LIMIT}. */
+    synchronized List<Anomaly> anomalies() {
+        return anomalies(Anomaly.REPORT_LIMIT);
+    }
+
+    /**
+     * One anomaly per key that is not linearizable, in key order, at most {@code limit}.
+     *
+     * @throws IllegalStateException when a key has more than {@value #MAX_OPS_PER_KEY} operations that can matter
+     */
+    synchronized List<Anomaly> anomalies(int limit) {
+        Anomaly.Sink sink = new Anomaly.Sink(limit);
+        for (Map.Entry<String, List<Op>> e : byKey().entrySet()) {
+            if (sink.full()) {
+                break;
+            }
+            List<Op> history = withoutNoOps(e.getValue());
+            if (history.size() > MAX_OPS_PER_KEY) {
+                throw new IllegalStateException("key '" + e.getKey() + "' of " + name + " has " + history.size()
+                        + " operations that can matter; at most " + MAX_OPS_PER_KEY);
+            }
+            if (!RegisterSearch.linearizable(history, false)) {
+                sink.add(new RegisterShrink(history).anomaly(name, e.getKey()));
+            }
+        }
+        return sink.list();
+    }
+
+    /** Each key's operations, by start time. */
+    private Map<String, List<Op>> byKey() {
         Map<String, List<Op>> byKey = new TreeMap<>();
         for (Op op : ops) {
             byKey.computeIfAbsent(op.key, k -> new ArrayList<>()).add(op);
         }
-        for (Map.Entry<String, List<Op>> e : byKey.entrySet()) {
-            List<Op> history = e.getValue();
-            if (history.size() > 63) {
-                throw new IllegalStateException("key " + e.getKey() + " has " + history.size() + " operations; at most 63");
-            }
-            if (!linearizable(history)) {
-                return "key '" + e.getKey() + "' is not linearizable: " + history;
-            }
-        }
-        return null;
+        byKey.values().forEach(h -> h.sort(Comparator.comparingLong(Op::start)));
+        return byKey;
     }
 
-    private static boolean linearizable(List<Op> history) {
-        return search(history, 0L, null, new HashSet<>());
-    }
-
-    private static boolean search(List<Op> h, long done, String value, Set<String> seen) {
-        long all = h.size() == 64 ? -1L : (1L << h.size()) - 1;
-        if (done == all) {
-            return true;
-        }
-        if (!seen.add(done + ":" + value)) {
-            return false;
-        }
-        long firstEnd = Long.MAX_VALUE;
-        boolean onlyUnknownLeft = true;
-        for (int i = 0; i < h.size(); i++) {
-            if ((done & (1L << i)) == 0) {
-                firstEnd = Math.min(firstEnd, h.get(i).end);
-                onlyUnknownLeft &= h.get(i).unknown();
+    /**
+     * Drops the compare-and-sets that can neither have changed the key nor be wrong: those that
+     * failed or whose outcome is unknown, expecting a value nothing ever wrote. A workload that
+     * expects a value it never saw makes many of them, and each would otherwise cost the search.
+     */
+    private static List<Op> withoutNoOps(List<Op> history) {
+        Set<String> written = new HashSet<>();
+        for (Op op : history) {
+            if (op.kind != Kind.GET) {
+                written.add(op.value);
             }
         }
-        if (onlyUnknownLeft) {
-            return true; // the rest may never have taken effect
-        }
-        for (int i = 0; i < h.size(); i++) {
-            Op op = h.get(i);
-            if ((done & (1L << i)) != 0 || op.start > firstEnd) {
-                continue;
-            }
-            String next = apply(op, value);
-            if (next != INVALID && search(h, done | (1L << i), next, seen)) {
-                return true;
+        List<Op> kept = new ArrayList<>(history.size());
+        for (Op op : history) {
+            boolean neverMatches = op.kind == Kind.REPLACE && op.expected != null && !written.contains(op.expected);
+            if (!(neverMatches && (op.unknown() || !op.ok))) {
+                kept.add(op);
             }
         }
-        return false;
-    }
-
-    private static final String INVALID = new String("invalid");
-
-    /** The register after {@code op}, or INVALID when {@code op} could not have returned what it did. */
-    private static String apply(Op op, String value) {
-        switch (op.kind) {
-            case PUT:
-                return op.value;
-            case GET:
-                return Objects.equals(op.value, value) ? value : INVALID;
-            default:
-                boolean matches = Objects.equals(op.expected, value);
-                if (op.unknown()) {
-                    return matches ? op.value : value;
-                }
-                if (op.ok != matches) {
-                    return INVALID;
-                }
-                return op.ok ? op.value : value;
-        }
+        return kept;
     }
 }
