@@ -218,7 +218,17 @@ final class ClusterLock implements SharedLock {
 
         @Override
         public boolean isValid() {
-            return !closed && !lost && node.leases().isConfirmed(session);
+            if (closed || lost) {
+                return false;
+            }
+            if (node.leases().isConfirmed(session)) {
+                return true;
+            }
+            // once seen invalid, lost for good: a late answer to a keep-alive sent before the
+            // expiry would otherwise make it valid again, and a holder that stopped its work on
+            // "false" must not find it "true" a moment later (the contract of LockLease)
+            lose("no majority confirmed this node's session for " + node.leases().timeout());
+            return false;
         }
 
         @Override

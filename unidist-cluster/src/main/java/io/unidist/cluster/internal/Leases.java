@@ -90,11 +90,41 @@ final class Leases implements AutoCloseable {
         waiting.remove(seq);
     }
 
-    /** The leader says a waiting acquire was granted. */
+    /**
+     * The leader says a waiting acquire was granted. A grant nobody waits for any more (the
+     * acquire was interrupted or timed out and its cancel could not reach the cluster) is
+     * released at once: else it would hold the permit for as long as this node lives.
+     */
     void grantArrived(long session, String lock, long seq, long token, long since) {
+        if (session != node.session().currentId()) {
+            return; // an old session's grant: the cluster ends it with the session
+        }
         CompletableFuture<long[]> f = waiting.get(seq);
-        if (f != null && session == node.session().currentId()) {
-            f.complete(new long[] {token, since});
+        if (f == null || !f.complete(new long[] {token, since}) && f.isCancelled()) {
+            log.info("{}: releasing a grant of {} (fencing token {}) that no acquire waits for", node.self(), lock,
+                    token);
+            keepAlive.execute(() -> releaseOrphan(session, lock, token));
+        }
+    }
+
+    /** Releases a grant no acquire took; tried again every lease timeout until it works or the session ends. */
+    private void releaseOrphan(long session, String lock, long token) {
+        if (node.isClosed() || session != node.session().currentId()) {
+            return; // the session's end releases it
+        }
+        try {
+            node.write(Op.LOCK_RELEASE, out -> {
+                out.writeUTF(lock);
+                out.writeLong(token);
+            }, timeout().multipliedBy(2), "lock '" + lock + "' (releasing an orphaned grant)");
+        } catch (RuntimeException e) {
+            log.debug("{}: releasing an orphaned grant of {} (fencing token {}) failed, will retry: {}", node.self(),
+                    lock, token, e.toString());
+            try {
+                keepAlive.schedule(() -> releaseOrphan(session, lock, token), timeoutNanos, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // the node closed meanwhile: its session ends and with it the grant
+            }
         }
     }
 

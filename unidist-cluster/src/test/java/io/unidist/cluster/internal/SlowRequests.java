@@ -20,8 +20,19 @@ final class SlowRequests extends Protocol {
         this.delayMillis = delayMillis;
     }
 
+    private volatile boolean dropping;
+
+    /** While on, unidist's requests are dropped instead of held: lost for good, as to a leader that crashed. */
+    SlowRequests dropping(boolean on) {
+        dropping = on;
+        return this;
+    }
+
     @Override
     public Object down(Message msg) {
+        if (isRequest(msg) && dropping) {
+            return null;
+        }
         if (isRequest(msg)) {
             timer.schedule(() -> down_prot.down(msg), delayMillis, TimeUnit.MILLISECONDS);
             return null;

@@ -1,0 +1,101 @@
+package io.unidist.cluster.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fault-injection suite in one JVM: every primitive under a workload from every node while
+ * a nemesis partitions (halves, a lone leader, a bridge), crashes and restarts nodes, loses,
+ * delays, duplicates and reorders messages, and stalls nodes; then the checkers over the
+ * recorded histories. What it proves: no checker finds an anomaly under any of these faults,
+ * for the seed it prints.
+ *
+ * <p>{@code mvn verify} runs a short mix (every kind of fault once, about a minute of load). The long run:
+ * <pre>
+ * mvn -B -pl unidist-cluster -am test -Dtest=FaultSuiteTest -Dsurefire.failIfNoSpecifiedTests=false \
+ *     -Dunidist.fault.duration=30m -Dunidist.fault.report=fault-report.md
+ * </pre>
+ * Other properties: {@code unidist.fault.seed} (replay a run), {@code unidist.fault.kinds}
+ * (a comma-separated subset of {@link Nemesis.Kind}, e.g. {@code pause,crash-leader}).
+ */
+class FaultSuiteTest {
+    private static final Logger log = LoggerFactory.getLogger(FaultSuiteTest.class);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyPrimitiveStaysCorrectUnderAMixOfEveryFault() throws Exception {
+        Set<Nemesis.Kind> kinds = System.getProperty("unidist.fault.kinds") == null
+                ? EnumSet.allOf(Nemesis.Kind.class) : FaultRun.kinds(System.getProperty("unidist.fault.kinds"));
+        FaultRun.Settings settings = settings("unidist.fault.duration", "40s").withKinds(kinds);
+        FaultReport report;
+        try (FaultRun run = FaultRun.start(settings, dir)) {
+            report = run.run();
+        }
+        verdict(report, settings, kinds, "unidist.fault.report", "target/fault-report.md");
+        if (kinds.contains(Nemesis.Kind.PARTITION_LONE_LEADER)) {
+            // the cut is real: calls on the leader's side failed for want of a quorum
+            long unavailable = report.availability().entrySet().stream()
+                    .filter(e -> e.getKey().startsWith("partition"))
+                    .flatMap(e -> e.getValue().values().stream())
+                    .mapToLong(c -> c.get(FaultWorkload.Outcome.UNAVAILABLE)).sum();
+            assertTrue(unavailable > 0, "no call failed for want of a quorum during a partition (seed "
+                    + settings.seed() + ")");
+        }
+    }
+
+    /**
+     * The same workload and checkers with every node in a process of its own on 127.0.0.1: kill -9
+     * and restarts, the leader's kill -9, and real stalls (SIGSTOP, SIGCONT). Long run:
+     * {@code -Dunidist.fault.process_duration=30m -Dunidist.fault.process_report=FILE}.
+     */
+    @Test
+    void everyPrimitiveStaysCorrectWhenProcessesAreKilledRestartedAndStalled() throws Exception {
+        FaultRun.Settings settings = settings("unidist.fault.process_duration", "20s").withNodes(3, 1)
+                .withKinds(FaultProcesses.KINDS);
+        FaultReport report;
+        try (FaultProcesses run = FaultProcesses.start(settings, Files.createDirectories(dir.resolve("processes")))) {
+            report = run.run();
+        }
+        verdict(report, settings, FaultProcesses.KINDS, "unidist.fault.process_report",
+                "target/fault-report-processes.md");
+    }
+
+    private static FaultRun.Settings settings(String durationProperty, String defaultDuration) {
+        long seed = Long.getLong("unidist.fault.seed", FaultRun.newSeed());
+        Duration duration = Duration.parse("PT" + System.getProperty(durationProperty, defaultDuration)
+                .toUpperCase(java.util.Locale.ROOT));
+        log.info("fault suite: seed {} (replay with -Dunidist.fault.seed={})", seed, seed);
+        return FaultRun.Settings.of(seed, duration);
+    }
+
+    /** Writes the report, then: no anomaly, every kind of fault applied, every checker fed. */
+    private static void verdict(FaultReport report, FaultRun.Settings settings, Set<Nemesis.Kind> kinds,
+            String reportProperty, String defaultFile) throws java.io.IOException {
+        Path out = Path.of(System.getProperty(reportProperty, defaultFile));
+        Files.writeString(out, report.markdown());
+        log.info("fault suite: report in {}", out.toAbsolutePath());
+        long seed = settings.seed();
+        assertNull(report.failure(), report.failure());
+        Set<Nemesis.Kind> applied = report.events().stream().map(Nemesis.Event::kind).collect(Collectors.toSet());
+        assertEquals(kinds, applied, "every kind of fault was applied at least once (seed " + seed + ")");
+        for (String checker : List.of("counter c0", "counter c1", "state", "locks", "queues")) {
+            assertTrue(report.recorded().getOrDefault(checker, 0) >= 20, "the " + checker + " checker read only "
+                    + report.recorded().get(checker) + " operations (seed " + seed + ")");
+        }
+    }
+}
