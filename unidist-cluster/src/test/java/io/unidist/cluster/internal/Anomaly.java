@@ -23,6 +23,28 @@ record Anomaly(String checker, String description, List<String> operations, long
     /** How many anomalies {@code anomalies()} returns at most: enough to see a pattern, few enough to print. */
     static final int REPORT_LIMIT = 50;
 
+    /** A recorded history that can be checked: every checker answers in the same three forms. */
+    interface Checker {
+        /** The anomalies found, at most {@code limit}, in the checker's order. */
+        List<Anomaly> anomalies(int limit);
+
+        /** The anomalies found, up to {@link #REPORT_LIMIT}. */
+        default List<Anomaly> anomalies() {
+            return anomalies(REPORT_LIMIT);
+        }
+
+        /** Null when every check passed, else the first anomaly found. */
+        default Anomaly anomaly() {
+            return anomalies(1).stream().findFirst().orElse(null);
+        }
+
+        /** Null when every check passed, else the first anomaly with the operations that show it. */
+        default String check() {
+            Anomaly a = anomaly();
+            return a == null ? null : a.toString();
+        }
+    }
+
     /** An operation of a recorded history, placed in real time. */
     interface Timed {
         /** When the call was made (System.nanoTime). */

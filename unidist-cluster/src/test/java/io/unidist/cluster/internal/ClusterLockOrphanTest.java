@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.unidist.LockLease;
 import io.unidist.SharedLock;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A waiter that gives up while its requests are lost (sent to a leader that crashed) cannot
@@ -22,23 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
  * any more. The node must release it, or the permit stays held for as long as the node lives.
  */
 class ClusterLockOrphanTest {
-    @TempDir
-    Path dir;
-    private TestCluster cluster;
-
-    @AfterEach
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+    @RegisterExtension
+    static final ClusterExtension CLUSTER = new ClusterExtension(3, 1);
 
     @Test
     void aGrantNoAcquireWaitsForIsReleased() throws Exception {
-        cluster = TestCluster.start(dir, 3, 1);
-        SharedLock onV1 = cluster.node("v1").lock("orphan");
+        SharedLock onV1 = CLUSTER.node("v1").lock("orphan");
         LockLease held = onV1.acquire(Duration.ofSeconds(5));
-        ClusterNode n1 = cluster.node("n1");
+        ClusterNode n1 = CLUSTER.node("n1");
         AtomicInteger outcome = new AtomicInteger();
         Thread waiter = new Thread(() -> {
             try {
@@ -61,7 +50,7 @@ class ClusterLockOrphanTest {
         lost.dropping(false);
         assertEquals(2, outcome.get(), "the waiter ended with InterruptedException");
         held.close(); // the lock goes to n1's abandoned place
-        SharedLock onV2 = cluster.node("v2").lock("orphan");
+        SharedLock onV2 = CLUSTER.node("v2").lock("orphan");
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             Optional<LockLease> got = onV2.tryAcquire();
             got.ifPresent(LockLease::close);

@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  * <p><b>Thread safety.</b> Recording is a synchronized append, cheap enough for every worker;
  * the checks run in O(n log n) over the whole history.
  */
-final class CounterHistory {
+final class CounterHistory implements Anomaly.Checker {
     /** One operation: when it was invoked and answered (nanoTime), what it returned, and on which node. */
     record Op(boolean increment, long start, long end, long value, String node) implements Anomaly.Timed {
         @Override
@@ -110,24 +110,9 @@ final class CounterHistory {
         });
     }
 
-    /** Null when the history is linearizable, else the first anomaly with the operations that show it. */
-    synchronized String check() {
-        Anomaly a = anomaly();
-        return a == null ? null : a.toString();
-    }
-
-    /** Null when the history is linearizable, else the first anomaly found. */
-    synchronized Anomaly anomaly() {
-        return anomalies(1).stream().findFirst().orElse(null);
-    }
-
-    /** Every anomaly found, up to {@link Anomaly#REPORT_LIMIT}. */
-    synchronized List<Anomaly> anomalies() {
-        return anomalies(Anomaly.REPORT_LIMIT);
-    }
-
     /** The anomalies found, at most {@code limit}: duplicate values first, then real-time order violations. */
-    synchronized List<Anomaly> anomalies(int limit) {
+    @Override
+    public synchronized List<Anomaly> anomalies(int limit) {
         Anomaly.Sink sink = new Anomaly.Sink(limit);
         findDuplicates(sink);
         findOrderViolations(sink);

@@ -58,7 +58,7 @@ import java.util.TreeMap;
  * {@link IllegalStateException} otherwise, and when one lock is recorded with different
  * permits. Recording is a synchronized append; the checks are O(n log n).
  */
-final class LockHistory {
+final class LockHistory implements Anomaly.Checker {
     /** What an acquire attempt came to. */
     enum Outcome {
         /** Granted a lease with a fencing token. */
@@ -129,24 +129,9 @@ final class LockHistory {
         return acquires.size() + uses.size() + releases.size();
     }
 
-    /** Null when every check passed, else the first anomaly with the operations that show it. */
-    synchronized String check() {
-        Anomaly a = anomaly();
-        return a == null ? null : a.toString();
-    }
-
-    /** Null when every check passed, else the first anomaly found. */
-    synchronized Anomaly anomaly() {
-        return anomalies(1).stream().findFirst().orElse(null);
-    }
-
-    /** The anomalies found, up to {@link Anomaly#REPORT_LIMIT}. */
-    synchronized List<Anomaly> anomalies() {
-        return anomalies(Anomaly.REPORT_LIMIT);
-    }
-
     /** The anomalies found, at most {@code limit}: lock by lock (in name order), check by check. */
-    synchronized List<Anomaly> anomalies(int limit) {
+    @Override
+    public synchronized List<Anomaly> anomalies(int limit) {
         Anomaly.Sink sink = new Anomaly.Sink(limit);
         for (Map.Entry<String, LockOps> e : byLock().entrySet()) {
             e.getValue().check("lock '" + e.getKey() + "'", sink);

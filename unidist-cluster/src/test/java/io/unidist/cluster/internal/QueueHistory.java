@@ -52,7 +52,7 @@ import java.util.TreeMap;
  * {@link IllegalStateException} otherwise. Recording is a synchronized append; the checks are
  * O(n) but for sorting.
  */
-final class QueueHistory {
+final class QueueHistory implements Anomaly.Checker {
     /** What a call came to. */
     enum Outcome {
         /** It returned normally. */
@@ -137,24 +137,9 @@ final class QueueHistory {
         return offers.size() + deliveries.size() + answers.size() + drains.size();
     }
 
-    /** Null when every check passed, else the first anomaly with the operations that show it. */
-    synchronized String check() {
-        Anomaly a = anomaly();
-        return a == null ? null : a.toString();
-    }
-
-    /** Null when every check passed, else the first anomaly found. */
-    synchronized Anomaly anomaly() {
-        return anomalies(1).stream().findFirst().orElse(null);
-    }
-
-    /** The anomalies found, up to {@link Anomaly#REPORT_LIMIT}. */
-    synchronized List<Anomaly> anomalies() {
-        return anomalies(Anomaly.REPORT_LIMIT);
-    }
-
     /** The anomalies found, at most {@code limit}: family by family (in name order), check by check. */
-    synchronized List<Anomaly> anomalies(int limit) {
+    @Override
+    public synchronized List<Anomaly> anomalies(int limit) {
         Anomaly.Sink sink = new Anomaly.Sink(limit);
         Map<String, Family> families = new TreeMap<>();
         offers.forEach(o -> family(families, o.queue).add(o));

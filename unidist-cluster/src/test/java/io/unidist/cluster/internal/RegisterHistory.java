@@ -41,7 +41,7 @@ import java.util.TreeMap;
  *
  * <p><b>Thread safety.</b> Recording is a synchronized append.
  */
-final class RegisterHistory {
+final class RegisterHistory implements Anomaly.Checker {
     enum Kind { PUT, REPLACE, GET }
 
     /** One operation; {@code end} is Long.MAX_VALUE when its outcome is unknown. */
@@ -107,28 +107,13 @@ final class RegisterHistory {
         return ops.size();
     }
 
-    /** Null when every key's history is linearizable, else the first key that is not, with its shrunk window. */
-    synchronized String check() {
-        Anomaly a = anomaly();
-        return a == null ? null : a.toString();
-    }
-
-    /** Null when every key's history is linearizable, else the first key (in name order) that is not. */
-    synchronized Anomaly anomaly() {
-        return anomalies(1).stream().findFirst().orElse(null);
-    }
-
-    /** One anomaly per key that is not linearizable, up to {@link Anomaly#REPORT_LIMIT}. */
-    synchronized List<Anomaly> anomalies() {
-        return anomalies(Anomaly.REPORT_LIMIT);
-    }
-
     /**
      * One anomaly per key that is not linearizable, in key order, at most {@code limit}.
      *
      * @throws IllegalStateException when a key has more than {@value #MAX_OPS_PER_KEY} operations that can matter
      */
-    synchronized List<Anomaly> anomalies(int limit) {
+    @Override
+    public synchronized List<Anomaly> anomalies(int limit) {
         Anomaly.Sink sink = new Anomaly.Sink(limit);
         for (Map.Entry<String, List<Op>> e : byKey().entrySet()) {
             if (sink.full()) {
