@@ -8,6 +8,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.SSL_KEY_EXCHANGE;
 import org.jgroups.protocols.TCPPING;
 import org.jgroups.protocols.TP;
 import org.jgroups.protocols.UDP;
@@ -25,6 +26,9 @@ import org.jgroups.stack.Protocol;
  *       the transport's port, already moved);</li>
  *   <li>FD_SOCK2 listens at the transport's actual port + its own offset: the port windows of both channels are
  *       checked not to overlap, else the channels would answer each other's connections;</li>
+ *   <li>SSL_KEY_EXCHANGE: {@code port} + offset. Its key server listens on the coordinator at that fixed port, and a
+ *       member asks the coordinator's host for the key on the first port of the range that answers: two channels on
+ *       one port range would hand out each other's group keys;</li>
  *   <li>RAFT: id, members, log directory and prefix, snapshot threshold, fsync, and unidist's log
  *       ({@link UnidistRaftLog}) under {@link UnidistRaft}.</li>
  * </ul>
@@ -85,6 +89,13 @@ final class RaftChannelSetup {
         } else if (protocol instanceof FD_SOCK2 fd && mainBindPort > 0) {
             int span = transportPortRange + fd.getPortRange();
             addWindows("FD_SOCK2", mainBindPort + fd.getOffset(), span);
+        } else if (protocol instanceof SSL_KEY_EXCHANGE exchange) {
+            int port = exchange.getPort();
+            int range = Math.max(0, exchange.getPortRange());
+            if (isPort(port + range + offset, "SSL_KEY_EXCHANGE.port")) {
+                exchange.setPort(port + offset);
+                addWindows("SSL_KEY_EXCHANGE", port, range);
+            }
         } else if (protocol instanceof RAFT raft) {
             raft.raftId(raftId)
                 .members(members)

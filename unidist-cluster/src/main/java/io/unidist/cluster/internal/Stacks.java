@@ -9,11 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -22,6 +24,8 @@ import org.jgroups.conf.ProtocolConfiguration;
 import org.jgroups.conf.ProtocolStackConfigurator;
 import org.jgroups.conf.XmlConfigurator;
 import org.jgroups.conf.XmlNode;
+import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.SERIALIZE;
 import org.jgroups.protocols.TP;
 import org.jgroups.protocols.raft.RAFT;
 import org.jgroups.stack.Protocol;
@@ -34,9 +38,9 @@ import org.jgroups.util.Util;
  * protocols that serve Raft only (RAFT, ELECTION, ELECTION2, REDIRECT, NO_DUPES, CLIENT). The voters also join a
  * <em>raft channel</em>: the whole stack, with RAFT configured in code ({@link #newRaftChannel}) and its network
  * coordinates moved by a port offset, so that the two channels of a host never share a port: the transport's
- * {@code bind_port}, the explicit ports of TCPPING's {@code initial_hosts} and UDP's {@code mcast_port} each grow by
- * the offset. SHARED_LOOPBACK and other discovery protocols need no move: the caller connects the raft channel
- * under its own cluster name.
+ * {@code bind_port}, the explicit ports of TCPPING's {@code initial_hosts}, UDP's {@code mcast_port} and
+ * SSL_KEY_EXCHANGE's {@code port} each grow by the offset. SHARED_LOOPBACK and other discovery protocols need no
+ * move: the caller connects the raft channel under its own cluster name.
  *
  * <p><b>Variables.</b> {@code ${name}} and {@code ${name:default}} in attribute values take their value from the
  * {@code vars} given to {@link #load}, else from a system property, else from an environment variable, else the
@@ -47,8 +51,11 @@ import org.jgroups.util.Util;
  * <p><b>Checks</b> (all at {@link #load}, all {@link IllegalArgumentException} naming the file): the XML is
  * well-formed (else the line and column); every protocol class exists; the stack has a transport, a discovery
  * protocol, MERGE3, FD_SOCK2 or FD_SOCK, FD_ALL3, VERIFY_SUSPECT, pbcast.NAKACK2, UNICAST3, pbcast.GMS,
- * raft.ELECTION2 or raft.ELECTION, and raft.RAFT; it has no raft.CLIENT and no {@code diag.enabled="true"}. A
- * transport without {@code diag.enabled} gets {@code false} (JGroups 5.4 defaults it to true).
+ * raft.ELECTION2 or raft.ELECTION, and raft.RAFT; it has no raft.CLIENT and no {@code diag.enabled="true"}; every
+ * keystore and truststore it names exists and opens with its password ({@link StoreFiles}). A transport without
+ * {@code diag.enabled} gets {@code false} (JGroups 5.4 defaults it to true). SERIALIZE and FD_SOCK2 are built as
+ * unidist's hardened subclasses, {@link CheckedSerialize} and {@link BoundedFdSock2}. An error never shows the value
+ * of a password attribute.
  *
  * <p><b>IPv4.</b> Loading this class sets {@code java.net.preferIPv4Stack=true} unless it is already set: on a
  * dual-stack host JGroups otherwise may pick IPv6 for symbolic addresses such as {@code SITE_LOCAL} while peers
@@ -73,15 +80,27 @@ public final class Stacks {
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([^}]*)}");
 
+    /**
+     * JGroups protocols built as a unidist subclass wherever a file names them exactly: SERIALIZE as
+     * {@link CheckedSerialize} (refuses a message smuggled past encryption inside a join envelope), FD_SOCK2 as
+     * {@link BoundedFdSock2} (caps the frames of its plain TCP port and listens on the transport's address only).
+     */
+    private static final Map<Class<? extends Protocol>, String> HARDENED = Map.of(
+            SERIALIZE.class, CheckedSerialize.class.getName(),
+            FD_SOCK2.class, BoundedFdSock2.class.getName());
+
     /** One protocol of the file: its configuration (variables substituted), class, and line in the file. */
     record Layer(ProtocolConfiguration config, Class<? extends Protocol> type, int line) {
         String name() {
             return config.getProtocolName();
         }
 
-        /** A copy for one channel: JGroups may change a configuration while it builds a stack from it. */
+        /**
+         * A copy for one channel: JGroups may change a configuration while it builds a stack from it. Two JGroups
+         * protocols are built as unidist's hardened subclasses (see HARDENED).
+         */
         ProtocolConfiguration copy() {
-            return copy(config.getProtocolName());
+            return copy(HARDENED.getOrDefault(type, config.getProtocolName()));
         }
 
         /** A copy that creates the protocol class {@code protocolName}. */
@@ -102,10 +121,12 @@ public final class Stacks {
 
     private final String source;
     private final List<Layer> layers;
+    private final Set<String> secrets; // values never shown in a message: passwords
 
-    private Stacks(String source, List<Layer> layers) {
+    private Stacks(String source, List<Layer> layers, Set<String> secrets) {
         this.source = source;
         this.layers = List.copyOf(layers);
+        this.secrets = Set.copyOf(secrets);
     }
 
     /**
@@ -131,16 +152,20 @@ public final class Stacks {
                     Objects.requireNonNull(v, () -> "value of variable " + k)));
         }
         List<Layer> layers = new ArrayList<>(configs.size());
+        Set<String> secrets = new HashSet<>();
         for (int i = 0; i < configs.size(); i++) {
             ProtocolConfiguration config = configs.get(i);
             // Both readers see the same elements in the same order in a well-formed file; if they ever disagree
             // we lose only the line numbers, not the check.
             int line = elements.size() == configs.size() ? elements.get(i).line() : -1;
+            Map<String, String> raw = new HashMap<>(config.getProperties());
             substituteVariables(config, values, resourceOrPath, line);
             layers.add(new Layer(config, protocolClass(config, resourceOrPath, line), line));
+            StoreFiles.check(where(resourceOrPath, line), config.getProtocolName(), config.getProperties(), raw);
+            secrets.addAll(StoreFiles.secretValues(config.getProperties(), raw));
         }
         StackRules.check(resourceOrPath, layers);
-        return new Stacks(resourceOrPath, layers);
+        return new Stacks(resourceOrPath, layers, secrets);
     }
 
     /** The resource name or path this configuration was loaded from, for messages. */
@@ -252,7 +277,10 @@ public final class Stacks {
         try {
             return new JChannel(configurator);
         } catch (Exception e) {
-            throw new UnidistException(String.format("cannot create the %s from %s: %s", what, source, e.getMessage()), e);
+            // JGroups quotes attribute values in some messages (an unknown attribute, say): never a password
+            String message = StoreFiles.redact(e.getMessage(), secrets);
+            String text = String.format("cannot create the %s from %s: %s", what, source, message);
+            throw Objects.equals(message, e.getMessage()) ? new UnidistException(text, e) : new UnidistException(text);
         }
     }
 

@@ -1,19 +1,14 @@
 package io.unidist.cluster.internal;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import javax.crypto.KeyGenerator;
-import javax.crypto.SecretKey;
 
-/** Loopback ports and keystores for the stack tests. */
+/** Loopback ports for the stack tests. */
 final class TestNet {
     static final String LOOPBACK = "127.0.0.1";
 
@@ -53,20 +48,5 @@ final class TestNet {
                 }
             }
         }
-    }
-
-    /** Writes a PKCS12 keystore holding one new AES-256 secret key under {@code alias}. */
-    static Path writeKeystore(Path file, String alias, String password) throws Exception {
-        KeyGenerator generator = KeyGenerator.getInstance("AES");
-        generator.init(256);
-        SecretKey key = generator.generateKey();
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        store.setEntry(alias, new KeyStore.SecretKeyEntry(key),
-                new KeyStore.PasswordProtection(password.toCharArray()));
-        try (OutputStream out = java.nio.file.Files.newOutputStream(file)) {
-            store.store(out, password.toCharArray());
-        }
-        return file;
     }
 }
