@@ -174,7 +174,7 @@ final class ClusterClient {
                             pause(Math.min(left, BACKOFF_NANOS));
                         }
                     } else {
-                        lastProblem = target + " is unavailable";
+                        lastProblem = target + " is unavailable" + (r.hint == null || r.hint.isEmpty() ? "" : ": " + r.hint);
                         leaderHint = null;
                         pause(Math.min(left, BACKOFF_NANOS));
                     }

@@ -37,6 +37,7 @@ final class RaftServer implements AutoCloseable {
     private static final long SESSION_GRACE_MILLIS = 2_000;
 
     private final String self;
+    private final WarnEverySecond refused = new WarnEverySecond(log);
     private final String clusterName;
     private final JChannel raftChannel;
     private final UnidistRaft raft;
@@ -156,9 +157,13 @@ final class RaftServer implements AutoCloseable {
      */
     void handle(Address from, long requestId, byte[] command) {
         Op op = Cmd.peekOp(command);
-        if (op == null) {
-            log.warn("{}: dropped a request {} from {} with an unknown command id", self, requestId, from);
-            send(Wire.answer(from, requestId, Reply.error(Reply.MALFORMED, "unknown command id")));
+        if (op == null || command.length < Cmd.HEADER_BYTES || command[2] != Cmd.VERSION) {
+            // refused before the log: a command this node cannot read never reaches the replicas
+            String why = op == null ? "an unknown command id"
+                    : command.length < Cmd.HEADER_BYTES ? "a command shorter than its header"
+                    : "command version " + command[2] + " (this node reads " + Cmd.VERSION + ")";
+            refused.warn("{}: refused request {} from {}: {}", self, requestId, from, why);
+            send(Wire.answer(from, requestId, Reply.error(Reply.MALFORMED, "malformed command: " + why)));
             return;
         }
         if (!raft.isLeader()) {
