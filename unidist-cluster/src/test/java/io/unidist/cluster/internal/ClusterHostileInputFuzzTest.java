@@ -197,7 +197,13 @@ class ClusterHostileInputFuzzTest {
 
         for (ClusterNode n : cluster.running()) {
             long expected = droppedBefore.get(n.nodeName()) + expectedDrops.get(n.nodeName());
-            await().atMost(Duration.ofSeconds(30)).until(n::droppedMessages, d -> d >= expected);
+            try {
+                await().atMost(Duration.ofSeconds(30)).until(n::droppedMessages, d -> d >= expected);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                fail(n.nodeName() + " dropped " + n.droppedMessages() + " messages, expected " + expected + " (before "
+                        + droppedBefore.get(n.nodeName()) + "; sent through the stack and not yet handled: "
+                        + taps.get(n.nodeName()).inFlight.size() + "; seed " + seed + ")");
+            }
             assertEquals(expected, n.droppedMessages(), n.nodeName() + " dropped another number of messages (seed " + seed + ")");
         }
         for (Tap tap : taps.values()) {
@@ -291,8 +297,11 @@ class ClusterHostileInputFuzzTest {
         }
         if (kind < 46) {
             byte[] b = c.bytes().clone();
-            for (int flips = 1 + random.nextInt(3); flips > 0; flips--) {
-                int bit = random.nextInt(b.length * 8);
+            java.util.Set<Integer> bits = new java.util.HashSet<>(); // distinct: a bit flipped twice is a replay
+            for (int flips = 1 + random.nextInt(3); bits.size() < Math.min(flips, b.length * 8); ) {
+                bits.add(random.nextInt(b.length * 8));
+            }
+            for (int bit : bits) {
                 b[bit / 8] ^= (byte) (1 << (bit % 8));
             }
             return new Input("bit-flipped copy", c.node(), c.src(), b, true);
