@@ -130,6 +130,8 @@ public final class ClusterNode implements Unidist {
                 org.jgroups.protocols.raft.RAFT raft = raftChannel.getProtocolStack()
                         .findProtocol(org.jgroups.protocols.raft.RAFT.class);
                 raft.logUseFsync(config.raftFsync());
+                // the log checks at start that its directory holds this cluster's and this voter's log
+                raft.logArgs(RaftLogFiles.args(config.clusterName(), config.nodeName()));
                 server = new RaftServer(config.nodeName(), config.clusterName(), raftChannel, main);
             }
             Duration leaseTimeout = leaseTimeout(config, main, stacks.source());

@@ -196,8 +196,14 @@ final class RaftServer implements AutoCloseable {
         result.whenComplete((answer, error) -> {
             if (error == null) {
                 send(Wire.answer(from, requestId, answer == null ? Reply.okEmpty() : answer));
+                return;
+            }
+            log.debug("{}: request {} from {} failed: {}", self, requestId, from, error.toString());
+            String writeFailure = raft.recentWriteFailure();
+            if (writeFailure != null) {
+                // the client tries the others, and names this if none answers: a full disk is not a lost quorum
+                send(Wire.unavailable(from, requestId, self + ": " + writeFailure));
             } else {
-                log.debug("{}: request {} from {} failed: {}", self, requestId, from, error.toString());
                 send(Wire.notLeader(from, requestId, raft.isLeader() ? null : leaderName()));
             }
         });
