@@ -98,6 +98,7 @@ final class RaftServer implements AutoCloseable {
         reconciler.scheduleWithFixedDelay(this::expireAbsentSessions, 1, 1, TimeUnit.SECONDS);
         reconciler.scheduleWithFixedDelay(this::resendToLaggingFollowers, 100, 100, TimeUnit.MILLISECONDS);
         reconciler.scheduleWithFixedDelay(this::tickIfDue, 50, 50, TimeUnit.MILLISECONDS);
+        reconciler.scheduleWithFixedDelay(this::electIfLeaderless, 200, 200, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -129,6 +130,14 @@ final class RaftServer implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             log.debug("{}: resending to followers failed: {}", self, e.toString());
+        }
+    }
+
+    private void electIfLeaderless() {
+        try {
+            raft.electIfLeaderless();
+        } catch (RuntimeException e) {
+            log.debug("{}: starting an election failed: {}", self, e.toString());
         }
     }
 

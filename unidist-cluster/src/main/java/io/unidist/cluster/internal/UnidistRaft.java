@@ -220,12 +220,36 @@ public class UnidistRaft extends RAFT {
         if (!isLeader()) {
             return;
         }
-        log.warn("%s: stepping down as leader: its log cannot take entries (%s)", local_addr, e.getMessage());
+        stepDowns.warn("{}: stepping down as leader: its log cannot take entries ({})", local_addr, e.getMessage());
+        steppedDown = true;
         setLeaderAndTerm(null);
+        electIfLeaderless();
+    }
+
+    /** With every voter's disk full, each new leader steps down at once: once a second at WARN is enough. */
+    private final WarnEverySecond stepDowns = new WarnEverySecond(org.slf4j.LoggerFactory.getLogger(UnidistRaft.class));
+
+    /** Set when this voter stepped down for a failed write, until the group has a leader again. */
+    private volatile boolean steppedDown;
+
+    /**
+     * After this voter stepped down, starts an election while the group has no leader. Elections
+     * otherwise start only on view changes, and a voting round that was finishing as the leader
+     * stepped down ends without one: with every voter's disk full, the group stayed leaderless after
+     * the disks had room again. Called after a step-down and periodically by {@link RaftServer}.
+     */
+    void electIfLeaderless() {
+        if (!steppedDown) {
+            return;
+        }
+        if (leader() != null) {
+            steppedDown = false;
+            return;
+        }
         org.jgroups.protocols.raft.election.BaseElection election =
                 RAFT.findProtocol(org.jgroups.protocols.raft.election.BaseElection.class, this, true);
         if (election != null) {
-            election.startVotingThread();
+            election.startVotingThread(); // a no-op while a round runs
         }
     }
 
