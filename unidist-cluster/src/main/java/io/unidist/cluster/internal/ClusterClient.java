@@ -128,6 +128,7 @@ final class ClusterClient {
         long deadline = start + timeout.toNanos();
         int sends = 0;
         String lastProblem = "the time ran out before a request could be sent";
+        String reported = null; // what a voter said was wrong (a full disk): kept when later attempts say less
         CompletableFuture<Pending.Answered> answered = new CompletableFuture<>();
         List<Long> sent = new ArrayList<>();
         try {
@@ -140,8 +141,9 @@ final class ClusterClient {
                 }
                 if (left <= 0) {
                     throw new ClusterUnavailableException(what + ": no quorum answered within " + timeout
-                            + " (" + lastProblem + "; voters in view: " + votersInView() + " of " + voters.size()
-                            + missingVoters() + ")");
+                            + " (" + lastProblem + (reported != null && !lastProblem.contains(reported)
+                                    ? "; earlier " + reported : "")
+                            + "; voters in view: " + votersInView() + " of " + voters.size() + missingVoters() + ")");
                 }
                 String target = leaderHint != null ? leaderHint : nextVoter();
                 Address to = addressOf(target);
@@ -174,7 +176,10 @@ final class ClusterClient {
                             pause(Math.min(left, BACKOFF_NANOS));
                         }
                     } else {
-                        lastProblem = target + " is unavailable";
+                        lastProblem = target + " is unavailable" + (r.hint == null || r.hint.isEmpty() ? "" : ": " + r.hint);
+                        if (r.hint != null && !r.hint.isEmpty()) {
+                            reported = lastProblem;
+                        }
                         leaderHint = null;
                         pause(Math.min(left, BACKOFF_NANOS));
                     }

@@ -64,6 +64,7 @@ final class ClusterLock implements SharedLock {
         boolean wait = !timeout.isZero();
         long seq = node.session().nextSeq();
         CompletableFuture<long[]> grant = node.leases().expectGrant(seq);
+        boolean granted = false;
         try {
             while (true) {
                 long left = deadline - System.nanoTime();
@@ -76,18 +77,20 @@ final class ClusterLock implements SharedLock {
                 }, attempt, what);
                 byte outcome = answer.in().readByte();
                 if (outcome == LockTable.GRANTED) {
+                    granted = true;
                     return lease(answer.session(), seq, answer.in().readLong(), answer.in().readLong());
                 }
                 if (outcome != LockTable.QUEUED || left <= 0) {
                     break;
                 }
-                long[] granted = awaitGrant(grant, Math.min(deadline - System.nanoTime(), RECHECK_NANOS));
-                if (granted != null) {
+                long[] pushed = awaitGrant(grant, Math.min(deadline - System.nanoTime(), RECHECK_NANOS));
+                if (pushed != null) {
                     // the push proves the grant, not that a majority still hears this node: ask before handing it out
                     if (!node.leases().ping()) {
                         break;
                     }
-                    return lease(answer.session(), seq, granted[0], granted[1]);
+                    granted = true;
+                    return lease(answer.session(), seq, pushed[0], pushed[1]);
                 }
                 if (deadline - System.nanoTime() <= 0) {
                     break;
@@ -109,7 +112,7 @@ final class ClusterLock implements SharedLock {
         } catch (IOException e) {
             throw new UncheckedIOException(what + ": malformed reply", e);
         } finally {
-            node.leases().forgetGrant(seq);
+            node.leases().forgetGrant(seq, !granted);
             node.session().done(seq);
         }
     }

@@ -58,6 +58,7 @@ public final class ClusterNode implements Unidist {
     private final Watches watches;
     private final Messaging messaging;
     private volatile boolean closed;
+    private final WarnEverySecond drops = new WarnEverySecond(log);
 
     private ClusterNode(ClusterConfig config, JChannel main, RaftServer server, Duration leaseTimeout) {
         this.config = config;
@@ -129,6 +130,8 @@ public final class ClusterNode implements Unidist {
                 org.jgroups.protocols.raft.RAFT raft = raftChannel.getProtocolStack()
                         .findProtocol(org.jgroups.protocols.raft.RAFT.class);
                 raft.logUseFsync(config.raftFsync());
+                // the log checks at start that its directory holds this cluster's and this voter's log
+                raft.logArgs(RaftLogFiles.args(config.clusterName(), config.nodeName()));
                 server = new RaftServer(config.nodeName(), config.clusterName(), raftChannel, main);
             }
             Duration leaseTimeout = leaseTimeout(config, main, stacks.source());
@@ -196,17 +199,20 @@ public final class ClusterNode implements Unidist {
 
     private void onMessage(Message msg) {
         if (!msg.hasArray()) {
-            log.warn("{}: dropped a {} from {}: unidist sends byte messages only", self, msg.getClass().getSimpleName(),
-                    msg.getSrc());
+            dropped(msg, new IOException("a " + msg.getClass().getSimpleName() + ": unidist sends byte messages only"));
             return;
         }
-        ByteArrayDataInputStream in = new ByteArrayDataInputStream(msg.getArray(), msg.getOffset(), msg.getLength());
         try {
+            if (msg.getLength() < Wire.HEADER_BYTES) {
+                // before the stream is made: JGroups' stream refuses an empty array with an unchecked exception
+                throw new IOException("message of " + msg.getLength() + " bytes is too short");
+            }
+            ByteArrayDataInputStream in = new ByteArrayDataInputStream(msg.getArray(), msg.getOffset(), msg.getLength());
             byte type = Wire.open(in);
             switch (type) {
                 case Wire.REQUEST -> {
                     long id = in.readLong();
-                    byte[] command = Wire.readBytes(in);
+                    byte[] command = Wire.readCommand(in);
                     if (server != null) {
                         server.handle(msg.getSrc(), id, command);
                     } else {
@@ -240,8 +246,18 @@ public final class ClusterNode implements Unidist {
                 default -> throw new IOException("unknown message type " + type);
             }
         } catch (Exception e) {
-            log.warn("{}: dropped a malformed message from {}: {}", self, msg.getSrc(), e.toString());
+            dropped(msg, e);
         }
+    }
+
+    /** Counts a dropped message and logs it, at WARN at most once a second: a peer sending garbage cannot flood the log. */
+    private void dropped(Message msg, Exception why) {
+        drops.warn("{}: dropped a malformed message from {}: {}", self, msg.getSrc(), why.toString());
+    }
+
+    /** How many main-channel messages this node dropped as malformed (for tests and status). */
+    long droppedMessages() {
+        return drops.count();
     }
 
     // ----- calls, used by the primitives

@@ -20,6 +20,8 @@ import org.jgroups.util.ByteArrayDataOutputStream;
  */
 final class Cmd {
     static final byte VERSION = 1;
+    /** Op id, version, session, seq, low watermark. */
+    static final int HEADER_BYTES = 2 + 1 + 8 + 8 + 8;
     static final byte ENTRY_FORMAT = 1;
     /**
      * A read answered by the leader without entering the log: jgroups-raft hands it to the

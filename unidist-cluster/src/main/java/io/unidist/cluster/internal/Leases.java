@@ -32,6 +32,10 @@ final class Leases implements AutoCloseable {
     private final Set<ClusterLock.Lease> held = ConcurrentHashMap.newKeySet();
     private final Map<Long, CompletableFuture<long[]>> waiting = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<ClusterLock.Lease> toRelease = new ConcurrentLinkedQueue<>();
+    /** Request numbers of acquires that returned without a lease: their late grants are released. */
+    private final java.util.concurrent.ConcurrentSkipListSet<Long> abandoned =
+            new java.util.concurrent.ConcurrentSkipListSet<>();
+    private static final int MAX_ABANDONED = 10_000;
     private final ScheduledExecutorService keepAlive;
     private volatile long confirmedSession;
     private volatile long confirmedAt;
@@ -86,8 +90,19 @@ final class Leases implements AutoCloseable {
         return waiting.computeIfAbsent(seq, s -> new CompletableFuture<>());
     }
 
-    void forgetGrant(long seq) {
+    /**
+     * The acquire of {@code seq} returned; {@code abandoned} when it returned without a lease
+     * (timed out, interrupted, no quorum), so that a grant for it arriving later is released.
+     */
+    void forgetGrant(long seq, boolean abandoned) {
         waiting.remove(seq);
+        if (abandoned) {
+            this.abandoned.add(seq);
+            if (this.abandoned.size() > MAX_ABANDONED) {
+                // the oldest places were cancelled or ended with their sessions long ago
+                this.abandoned.pollFirst();
+            }
+        }
     }
 
     /**
@@ -100,7 +115,8 @@ final class Leases implements AutoCloseable {
             return; // an old session's grant: the cluster ends it with the session
         }
         CompletableFuture<long[]> f = waiting.get(seq);
-        if (f == null || !f.complete(new long[] {token, since}) && f.isCancelled()) {
+        // only a place this node gave up: a replayed or forged push must not release a lease held here
+        if (f == null && abandoned.remove(seq) || f != null && !f.complete(new long[] {token, since}) && f.isCancelled()) {
             log.info("{}: releasing a grant of {} (fencing token {}) that no acquire waits for", node.self(), lock,
                     token);
             keepAlive.execute(() -> releaseOrphan(session, lock, token));

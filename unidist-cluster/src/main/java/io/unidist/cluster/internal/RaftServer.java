@@ -37,6 +37,7 @@ final class RaftServer implements AutoCloseable {
     private static final long SESSION_GRACE_MILLIS = 2_000;
 
     private final String self;
+    private final WarnEverySecond refused = new WarnEverySecond(log);
     private final String clusterName;
     private final JChannel raftChannel;
     private final UnidistRaft raft;
@@ -97,6 +98,7 @@ final class RaftServer implements AutoCloseable {
         reconciler.scheduleWithFixedDelay(this::expireAbsentSessions, 1, 1, TimeUnit.SECONDS);
         reconciler.scheduleWithFixedDelay(this::resendToLaggingFollowers, 100, 100, TimeUnit.MILLISECONDS);
         reconciler.scheduleWithFixedDelay(this::tickIfDue, 50, 50, TimeUnit.MILLISECONDS);
+        reconciler.scheduleWithFixedDelay(this::electIfLeaderless, 200, 200, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -131,6 +133,14 @@ final class RaftServer implements AutoCloseable {
         }
     }
 
+    private void electIfLeaderless() {
+        try {
+            raft.electIfLeaderless();
+        } catch (RuntimeException e) {
+            log.debug("{}: starting an election failed: {}", self, e.toString());
+        }
+    }
+
     boolean isLeader() {
         return raft.isLeader();
     }
@@ -156,9 +166,13 @@ final class RaftServer implements AutoCloseable {
      */
     void handle(Address from, long requestId, byte[] command) {
         Op op = Cmd.peekOp(command);
-        if (op == null) {
-            log.warn("{}: dropped a request {} from {} with an unknown command id", self, requestId, from);
-            send(Wire.answer(from, requestId, Reply.error(Reply.MALFORMED, "unknown command id")));
+        if (op == null || command.length < Cmd.HEADER_BYTES || command[2] != Cmd.VERSION) {
+            // refused before the log: a command this node cannot read never reaches the replicas
+            String why = op == null ? "an unknown command id"
+                    : command.length < Cmd.HEADER_BYTES ? "a command shorter than its header"
+                    : "command version " + command[2] + " (this node reads " + Cmd.VERSION + ")";
+            refused.warn("{}: refused request {} from {}: {}", self, requestId, from, why);
+            send(Wire.answer(from, requestId, Reply.error(Reply.MALFORMED, "malformed command: " + why)));
             return;
         }
         if (!raft.isLeader()) {
@@ -191,8 +205,14 @@ final class RaftServer implements AutoCloseable {
         result.whenComplete((answer, error) -> {
             if (error == null) {
                 send(Wire.answer(from, requestId, answer == null ? Reply.okEmpty() : answer));
+                return;
+            }
+            log.debug("{}: request {} from {} failed: {}", self, requestId, from, error.toString());
+            String writeFailure = raft.recentWriteFailure();
+            if (writeFailure != null) {
+                // the client tries the others, and names this if none answers: a full disk is not a lost quorum
+                send(Wire.unavailable(from, requestId, self + ": " + writeFailure));
             } else {
-                log.debug("{}: request {} from {} failed: {}", self, requestId, from, error.toString());
                 send(Wire.notLeader(from, requestId, raft.isLeader() ? null : leaderName()));
             }
         });

@@ -64,6 +64,16 @@ final class SessionTable {
         return s;
     }
 
+    /** The open session of the node process at {@code address}, or null. */
+    Session openAt(String address) {
+        for (Session s : sessions.values()) {
+            if (s.address.equals(address)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
     Session remove(long id) {
         return sessions.remove(id);
     }

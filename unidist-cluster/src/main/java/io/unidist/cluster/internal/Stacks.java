@@ -89,8 +89,12 @@ public final class Stacks {
             SERIALIZE.class, CheckedSerialize.class.getName(),
             FD_SOCK2.class, BoundedFdSock2.class.getName());
 
-    /** One protocol of the file: its configuration (variables substituted), class, and line in the file. */
-    record Layer(ProtocolConfiguration config, Class<? extends Protocol> type, int line) {
+    /**
+     * One protocol of the file: its configuration (variables substituted), class, line in the file,
+     * and the attributes whose values came from variables.
+     */
+    record Layer(ProtocolConfiguration config, Class<? extends Protocol> type, int line,
+                 List<StackVariables.Use> variables) {
         String name() {
             return config.getProtocolName();
         }
@@ -137,9 +141,11 @@ public final class Stacks {
      *                       ({@code null} is the same as empty)
      * @return the checked configuration
      * @throws IllegalArgumentException if the file is not found, is not well-formed XML (the message names the
-     *                                  line), uses an unset variable without default, names an unknown protocol,
-     *                                  lacks a required protocol or has a forbidden one; the message names the file
-     *                                  and, where one is to blame, the protocol and the reason
+     *                                  line), uses an unset variable without default or a variable whose value
+     *                                  its attribute cannot take (the message names the variable and the value,
+     *                                  see {@link StackVariables}), names an unknown protocol, lacks a required
+     *                                  protocol or has a forbidden one; the message names the file and, where
+     *                                  one is to blame, the protocol and the reason
      */
     public static Stacks load(String resourceOrPath, Map<String, String> vars) {
         Objects.requireNonNull(resourceOrPath, "resourceOrPath");
@@ -159,12 +165,13 @@ public final class Stacks {
             // we lose only the line numbers, not the check.
             int line = elements.size() == configs.size() ? elements.get(i).line() : -1;
             Map<String, String> raw = new HashMap<>(config.getProperties());
-            substituteVariables(config, values, resourceOrPath, line);
-            layers.add(new Layer(config, protocolClass(config, resourceOrPath, line), line));
+            List<StackVariables.Use> uses = substituteVariables(config, values, resourceOrPath, line);
+            layers.add(new Layer(config, protocolClass(config, resourceOrPath, line), line, uses));
             StoreFiles.check(where(resourceOrPath, line), config.getProtocolName(), config.getProperties(), raw);
             secrets.addAll(StoreFiles.secretValues(config.getProperties(), raw));
         }
         StackRules.check(resourceOrPath, layers);
+        StackVariables.check(resourceOrPath, layers);
         return new Stacks(resourceOrPath, layers, secrets);
     }
 
@@ -258,6 +265,7 @@ public final class Stacks {
     }
 
     private JChannel build(List<ProtocolConfiguration> configs, Hook hook, String what) {
+        Protocol[] starting = new Protocol[1]; // the protocol JGroups initialises next, to name it if that fails
         ProtocolStackConfigurator configurator = new ProtocolStackConfigurator() {
             @Override
             public String getProtocolStackString() {
@@ -271,6 +279,7 @@ public final class Stacks {
 
             @Override
             public void afterCreation(Protocol protocol) throws Exception {
+                starting[0] = protocol;
                 hook.afterCreation(protocol);
             }
         };
@@ -279,9 +288,31 @@ public final class Stacks {
         } catch (Exception e) {
             // JGroups quotes attribute values in some messages (an unknown attribute, say): never a password
             String message = StoreFiles.redact(e.getMessage(), secrets);
-            String text = String.format("cannot create the %s from %s: %s", what, source, message);
+            String text = String.format("cannot create the %s from %s: %s%s", what, source, message,
+                    variablesOf(starting[0]));
             throw Objects.equals(message, e.getMessage()) ? new UnidistException(text, e) : new UnidistException(text);
         }
+    }
+
+    /**
+     * ", while starting P, which reads v1='..', v2='..' (...)" for a protocol whose attributes came
+     * from variables: its init() refused what they say (a keystore's password, say), and the user
+     * set the variables, not the attributes. Empty otherwise.
+     */
+    private String variablesOf(Protocol protocol) {
+        if (protocol == null) {
+            return "";
+        }
+        for (Layer layer : layers) {
+            if (layer.type() == protocol.getClass() || layer.name().equals(protocol.getName())) {
+                if (layer.variables().isEmpty()) {
+                    return "";
+                }
+                List<String> uses = layer.variables().stream().map(u -> u.describe(source)).toList();
+                return " (while starting " + layer.name() + ", which reads " + String.join("; ", uses) + ")";
+            }
+        }
+        return "";
     }
 
     private static byte[] read(String resourceOrPath) {
@@ -329,27 +360,39 @@ public final class Stacks {
         }
     }
 
-    /** Applies JGroups' variable rule to every attribute, failing on a variable with neither value nor default. */
-    private static void substituteVariables(ProtocolConfiguration config, Properties values, String source, int line) {
+    /**
+     * Applies JGroups' variable rule to every attribute, failing on a variable with neither value nor default;
+     * returns the attributes that read variables, with the variables' values.
+     */
+    private static List<StackVariables.Use> substituteVariables(ProtocolConfiguration config, Properties values,
+                                                                String source, int line) {
+        List<StackVariables.Use> uses = new ArrayList<>();
         Map<String, String> properties = config.getProperties();
         for (Map.Entry<String, String> property : properties.entrySet()) {
             String value = property.getValue();
             if (value == null || !value.contains("${")) {
                 continue;
             }
+            Map<String, String> used = new java.util.LinkedHashMap<>();
             Matcher m = VARIABLE.matcher(value);
             while (m.find()) {
                 String expression = m.group(1);
-                if (Util.getProperty(expression, values) == null) {
-                    String name = expression.contains(":") ? expression.substring(0, expression.indexOf(':')) : expression;
+                String name = expression.contains(":") ? expression.substring(0, expression.indexOf(':')) : expression;
+                String resolved = Util.getProperty(expression, values);
+                if (resolved == null) {
                     throw new IllegalArgumentException(String.format(
                             "%s: %s.%s uses variable ${%s}, which is not set and has no default: pass %s"
                                     + " in the variables or as -D%s=...",
                             where(source, line), config.getProtocolName(), property.getKey(), expression, name, name));
                 }
+                used.put(name, resolved);
             }
             property.setValue(Util.substituteVariable(value, values));
+            uses.add(new StackVariables.Use(config.getProtocolName(), property.getKey(), line,
+                    java.util.Collections.unmodifiableMap(used),
+                    property.getValue()));
         }
+        return uses;
     }
 
     /** "file line 12", or just "file" when the line is unknown. */

@@ -52,7 +52,7 @@ final class StoreFiles {
                         ? prefix + "store_password" : prefix + kind + "_password"; // SYM_ENCRYPT's, else the usual
                 String type = properties.getOrDefault(prefix + kind + "_type", "pkcs12");
                 Store store = new Store(where, protocol, name, attribute.getValue(), raw.get(name), passwordAttribute,
-                        raw.get(passwordAttribute));
+                        raw.get(passwordAttribute), raw.get(prefix + kind + "_type"));
                 store.check(properties.get(passwordAttribute), type, keystore);
             }
         }
@@ -96,11 +96,11 @@ final class StoreFiles {
 
     /** One store attribute, with what is needed to name it in a message. */
     private record Store(String where, String protocol, String attribute, String path, String rawPath,
-                         String passwordAttribute, String rawPassword) {
+                         String passwordAttribute, String rawPassword, String rawType) {
         void check(String password, String type, boolean keystore) {
             if (password == null) {
-                throw new IllegalArgumentException(String.format("%s: %s.%s names %s but %s.%s (its password) is not set",
-                        where, protocol, attribute, describe(), protocol, passwordAttribute));
+                throw new IllegalArgumentException(String.format("%s: %s.%s names %s but %s.%s (its password%s) is not set",
+                        where, protocol, attribute, describe(), protocol, passwordAttribute, fromVariable(rawPassword)));
             }
             KeyStore store;
             try (InputStream in = open()) {
@@ -113,8 +113,9 @@ final class StoreFiles {
                 store.load(in, password.toCharArray());
             } catch (IOException | GeneralSecurityException e) {
                 throw new IllegalArgumentException(String.format(
-                        "%s: %s.%s names %s, which does not open as a %s store with %s.%s%s: %s", where, protocol,
-                        attribute, describe(), type, protocol, passwordAttribute,
+                        "%s: %s.%s names %s, which does not open as a '%s' store%s with %s.%s%s: %s", where, protocol,
+                        attribute, describe(), type, fromVariable(rawType).replace(", from", " (type from")
+                                + (fromVariable(rawType).isEmpty() ? "" : ")"), protocol, passwordAttribute,
                         rawPassword != null && rawPassword.contains("${") ? " (" + rawPassword + ")" : "",
                         e.getMessage()), e);
             }
@@ -126,7 +127,12 @@ final class StoreFiles {
         }
 
         private String describe() {
-            return rawPath != null && rawPath.contains("${") ? path + " (from " + rawPath + ")" : path;
+            return rawPath != null && rawPath.contains("${") ? "'" + path + "' (from " + rawPath + ")" : "'" + path + "'";
+        }
+
+        /** ", from ${unidist.x}" when the attribute came from a variable, so the message names what to fix. */
+        private static String fromVariable(String raw) {
+            return raw != null && raw.contains("${") ? ", from " + raw : "";
         }
 
         private InputStream open() throws IOException {

@@ -173,11 +173,89 @@ public class UnidistRaft extends RAFT {
     @Override
     protected void process(List<Request> q) {
         synchronized (termLock) {
-            super.process(q);
+            try {
+                super.process(q);
+            } catch (UnidistRaftLog.WriteFailure e) {
+                stepDown(e);
+            }
             LogEntry committed = commit_index > 0 ? log_impl.get(commit_index) : null;
             committedTerm = committed == null ? -1 : committed.term();
         }
         flushIfRequested();
+    }
+
+    /** The last failed write of the log and when (System.nanoTime), or null. */
+    private volatile UnidistRaftLog.WriteFailure lastWriteFailure;
+    private volatile long lastWriteFailureNanos;
+    private static final long RECENT_FAILURE_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /**
+     * The message of a failed log write in the last 10 seconds, or null: what a client is told
+     * when its command could not be appended (a full disk), instead of a bare "not leader".
+     */
+    String recentWriteFailure() {
+        UnidistRaftLog.WriteFailure f = lastWriteFailure;
+        return f != null && System.nanoTime() - lastWriteFailureNanos < RECENT_FAILURE_NANOS ? f.getMessage() : null;
+    }
+
+    private void noteWriteFailure(UnidistRaftLog.WriteFailure e) {
+        boolean first = lastWriteFailure == null || System.nanoTime() - lastWriteFailureNanos >= RECENT_FAILURE_NANOS;
+        lastWriteFailure = e;
+        lastWriteFailureNanos = System.nanoTime();
+        if (first) {
+            log.warn("%s: %s", local_addr, e.getMessage());
+        }
+    }
+
+    /**
+     * The leader could not append a batch to its own log (a full disk). RAFT 1.1.4 has already
+     * sent the batch to the followers, and would give the next batch the same indices in the same
+     * term: a follower that took the first would keep it as the second, and the replicas would
+     * differ. So the leader steps down at once and asks for an election: the new term's leader
+     * (one that holds the batch, if a majority took it) settles those indices, and the failed
+     * requests are answered "not leader" and retried there. Nothing was acknowledged for them.
+     */
+    private void stepDown(UnidistRaftLog.WriteFailure e) {
+        noteWriteFailure(e);
+        if (!isLeader()) {
+            return;
+        }
+        stepDowns.warn("{}: stepping down as leader: its log cannot take entries ({})", local_addr, e.getMessage());
+        steppedDown = true;
+        setLeaderAndTerm(null);
+        electIfLeaderless();
+    }
+
+    /** With every voter's disk full, each new leader steps down at once: once a second at WARN is enough. */
+    private final WarnEverySecond stepDowns = new WarnEverySecond(org.slf4j.LoggerFactory.getLogger(UnidistRaft.class));
+
+    /** Set when this voter stepped down for a failed write, until the group has a leader again. */
+    private volatile boolean steppedDown;
+
+    /**
+     * After this voter stepped down, starts an election while the group has no leader. Elections
+     * otherwise start only on view changes, and a voting round that was finishing as the leader
+     * stepped down ends without one: with every voter's disk full, the group stayed leaderless after
+     * the disks had room again. Called after a step-down and periodically by {@link RaftServer}.
+     */
+    void electIfLeaderless() {
+        if (!steppedDown) {
+            return;
+        }
+        if (leader() != null) {
+            steppedDown = false;
+            return;
+        }
+        org.jgroups.protocols.raft.election.BaseElection election =
+                RAFT.findProtocol(org.jgroups.protocols.raft.election.BaseElection.class, this, true);
+        if (election != null) {
+            election.startVotingThread(); // a no-op while a round runs
+        }
+    }
+
+    /** This voter's file log, for tests that make its writes fail; null if RAFT runs another log. */
+    UnidistRaftLog unidistLog() {
+        return fileLog();
     }
 
     /**
@@ -357,7 +435,14 @@ public class UnidistRaft extends RAFT {
                 }
                 index++;
             }
-            if (missing != null && !append(index, missing)) {
+            boolean appended;
+            try {
+                appended = missing == null || append(index, missing);
+            } catch (UnidistRaftLog.WriteFailure e) {
+                noteWriteFailure(e); // no acknowledgement: the leader counts on the others and resends later
+                return new AppendResult(AppendResult.Result.FAIL_ENTRY_NOT_FOUND, Math.min(matchedIndex, last_appended));
+            }
+            if (!appended) {
                 log.error("%s: could not append %d entries at %d (last appended %d)", local_addr, missing.size(), index,
                         last_appended);
                 return new AppendResult(AppendResult.Result.FAIL_ENTRY_NOT_FOUND, Math.min(matchedIndex, last_appended));

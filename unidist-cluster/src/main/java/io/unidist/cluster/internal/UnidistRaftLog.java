@@ -48,6 +48,17 @@ import org.jgroups.protocols.raft.LogEntry;
  * </ul>
  * A snapshot a follower receives from the leader is written to a temporary file and put in
  * place when RAFT re-initialises the log to the snapshot's index (the moment it learns it).
+ *
+ * <p><b>Damaged and foreign files.</b> Every entry carries a checksum, and the directory an
+ * identity (cluster, voter, format); at start the whole log is checked before jgroups-raft reads
+ * it ({@link RaftLogFiles}). A torn last write is cut off with a warning; any other damage, a
+ * directory of another cluster, voter or format, or metadata that does not fit the entries stops
+ * the voter with an error naming the file, never a silent start that loses entries.
+ *
+ * <p><b>Failed writes.</b> An append that cannot be written (a full disk) throws
+ * {@link WriteFailure} naming the directory and the entries, and leaves the log as it was: the
+ * entries were not taken, and nothing was acknowledged for them. The next append writes at the
+ * same place, so service resumes when the disk has room again.
  */
 public class UnidistRaftLog extends FileBasedLog {
     static final String SNAPSHOT_FILE = "unidist-snapshot.raft";
@@ -74,27 +85,77 @@ public class UnidistRaftLog extends FileBasedLog {
     /** The index and term the snapshot in place stands for. */
     record SnapshotInfo(long index, long term, long bytes) { }
 
+    /** A write the log could not carry out (a full or read-only disk); the log is as it was before. */
+    static final class WriteFailure extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        WriteFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Where a test makes this log's writes fail as on a full disk: throws to refuse the write. */
+    @FunctionalInterface
+    interface WriteFaults {
+        void beforeWrite(Path dir, String what) throws java.io.IOException;
+    }
+
+    private static final WriteFaults NO_FAULTS = (d, what) -> { };
+
     private Path dir;
     private final Object snapshotLock = new Object();
     private long tmpCounter;
+    private volatile WriteFaults faults = NO_FAULTS;
 
-    /** Opens the log in directory {@code log_name}, then finishes a truncation a crash interrupted. */
+    /**
+     * Checks the directory (identity, metadata, every entry; see {@link RaftLogFiles}) and opens
+     * the log in it, then finishes a truncation a crash interrupted. {@code args} may name the
+     * cluster and voter ({@link RaftLogFiles#args}); a log opened without them is checked for
+     * format only.
+     *
+     * @throws IllegalStateException naming the file, if the directory is foreign or damaged
+     */
     @Override
     public void init(String log_name, Map<String, String> args) throws Exception {
         dir = Path.of(log_name);
-        super.init(log_name, args);
+        try {
+            RaftLogFiles.checkBeforeOpen(dir, RaftLogFiles.arg(args, RaftLogFiles.ARG_CLUSTER),
+                    RaftLogFiles.arg(args, RaftLogFiles.ARG_VOTER));
+        } catch (IOException e) {
+            throw RaftLogFiles.unreadable(dir, e);
+        }
+        try {
+            super.init(log_name, args);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot open the Raft log in " + dir + ": " + e, e);
+        }
         removeTemporaryFiles();
         SnapshotInfo info = snapshotInfo();
+        RaftLogFiles.checkAfterOpen(dir, commitIndex(), lastAppended(), info == null ? 0 : info.index());
         if (info != null) {
             // the snapshot was renamed into place before the log was cut to it: cut it now, or
             // the entries it already holds would be applied on top of it a second time
             if (info.index() > commitIndex() || info.index() > lastAppended()) {
-                super.reinitializeTo(info.index(), new LogEntry(info.term(), null));
+                super.reinitializeTo(info.index(), RaftLogFiles.frame(info.index(), new LogEntry(info.term(), null)));
                 checkReinitialized(info.index());
             } else if (info.index() > firstAppended()) {
                 super.truncate(info.index());
                 checkTruncated(info.index());
             }
+        }
+    }
+
+    /** Makes this log's writes go through {@code faults} first (tests: a full disk); null restores them. */
+    void faults(WriteFaults faults) {
+        this.faults = faults == null ? NO_FAULTS : faults;
+    }
+
+    private void beforeWrite(String what) {
+        try {
+            faults.beforeWrite(dir, what);
+        } catch (IOException e) {
+            throw new WriteFailure("the Raft log in " + dir + " could not write " + what + ": " + e.getMessage()
+                    + " (is the disk full or read-only?); nothing of it was taken", e);
         }
     }
 
@@ -124,6 +185,7 @@ public class UnidistRaftLog extends FileBasedLog {
      * @throws IOException if the file cannot be written; the previous snapshot stays in place
      */
     long writeSnapshot(long index, long term, ContentWriter content) throws Exception {
+        beforeWrite("the snapshot at index " + index);
         Path tmp;
         synchronized (snapshotLock) {
             tmp = dir.resolve("unidist-snapshot-" + (++tmpCounter) + TMP_SUFFIX);
@@ -341,6 +403,7 @@ public class UnidistRaftLog extends FileBasedLog {
 
     @Override
     public void reinitializeTo(long index, LogEntry entry) {
+        beforeWrite("the log re-initialised to index " + index);
         Path install = dir.resolve(INSTALL_FILE);
         if (Files.exists(install)) {
             synchronized (snapshotLock) {
@@ -359,20 +422,41 @@ public class UnidistRaftLog extends FileBasedLog {
                 }
             }
         }
-        super.reinitializeTo(index, entry);
+        super.reinitializeTo(index, RaftLogFiles.frame(index, entry));
         checkReinitialized(index);
     }
 
-    /** Appends, and throws if the file log did not (FileBasedLog only prints its I/O errors). */
+    /**
+     * Appends, each entry in a checksummed frame, and throws {@link WriteFailure} if the file log
+     * did not take them (FileBasedLog only prints its I/O errors).
+     */
     @Override
     public long append(long index, LogEntries entries) {
-        long last = super.append(index, entries);
         long expected = index + entries.size() - 1;
+        beforeWrite("entries " + index + ".." + expected);
+        LogEntries framed = new LogEntries();
+        long i = index;
+        for (LogEntry e : entries) {
+            framed.add(RaftLogFiles.frame(i++, e)); // new objects: RAFT's log cache keeps the ones it passed
+        }
+        long last = super.append(index, framed);
         if (entries.size() > 0 && last < expected) {
-            throw new IllegalStateException("the Raft log in " + dir + " did not take entries " + index + ".."
-                    + expected + " (it ends at " + last + "): is the disk full or read-only?");
+            throw new WriteFailure("the Raft log in " + dir + " did not take entries " + index + ".." + expected
+                    + " (it ends at " + last + "): is the disk full or read-only?", null);
         }
         return last;
+    }
+
+    /** The entry at {@code index} as RAFT appended it, its checksum verified. */
+    @Override
+    public LogEntry get(long index) {
+        return RaftLogFiles.unframe(dir.resolve(RaftLogFiles.ENTRIES), index, super.get(index));
+    }
+
+    @Override
+    public void forEach(java.util.function.ObjLongConsumer<LogEntry> function, long start_index, long end_index) {
+        Path file = dir.resolve(RaftLogFiles.ENTRIES);
+        super.forEach((e, index) -> function.accept(RaftLogFiles.unframe(file, index, e), index), start_index, end_index);
     }
 
     @Override

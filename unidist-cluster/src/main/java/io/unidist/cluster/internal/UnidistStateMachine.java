@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * must reach the same state: nothing here reads a clock (time is the leader's stamp in each
  * entry, made monotonic by {@code max}), iterates a hash-ordered collection into the state, or
  * depends on anything but the entries. A malformed entry is answered with an error on every
- * replica alike and changes nothing.
+ * replica alike and changes nothing: not the state, not the session it names (its low
+ * watermark), not even the state machine's time. A command is read whole before it takes
+ * effect, and a length in it is checked against the bytes left before anything is allocated.
  *
  * <p><b>Exactly once.</b> A write carries its session and seq; its answer is remembered until
  * the client's low watermark passes it, so a retried write gets the first answer instead of
@@ -54,6 +56,8 @@ public final class UnidistStateMachine implements StateMachine {
     public static final int MAX_VALUE_BYTES = 1024 * 1024;
 
     private final String self;
+    /** Every replica refuses a member's malformed command: once a second at WARN is enough to see it. */
+    private final WarnEverySecond refused = new WarnEverySecond(log);
     private volatile Events events = (address, session, holder) -> { };
     private long time;
     private long tokens;
@@ -94,22 +98,26 @@ public final class UnidistStateMachine implements StateMachine {
                 // applied here only, never replicated: changing anything would split the replicas
                 throw new IOException("a write on the read path, which skips the log");
             }
-            time = Math.max(time, stamp);
-            return write(cmd);
+            return write(cmd, stamp);
         } catch (IOException | RuntimeException e) {
-            log.warn("{}: refused malformed command {}: {}", self, cmd == null ? "" : cmd, e.toString());
+            refused.warn("{}: refused malformed command {}: {}", self, cmd == null ? "" : cmd, e.toString());
             return Reply.error(Reply.MALFORMED, "malformed command " + (cmd == null ? "" : cmd + " ") + e.getMessage());
         }
     }
 
-    private byte[] write(Cmd cmd) throws IOException {
+    /**
+     * Applies a write stamped with the leader's time {@code stamp}. The state machine's time moves
+     * only when the write takes effect: a refused, stale or repeated one leaves it as it was.
+     */
+    private byte[] write(Cmd cmd, long stamp) throws IOException {
         if (cmd.op == Op.OPEN_SESSION) {
-            return openSession(cmd);
+            return openSession(cmd, stamp);
         }
         if (cmd.op == Op.EXPIRE_SESSIONS) {
-            return expireSessions(cmd);
+            return expireSessions(cmd, stamp);
         }
         if (cmd.op == Op.TICK) {
+            time = Math.max(time, stamp);
             announceChanges(state.expire(time));
             announceDeliveries(queues.tick(time));
             return Reply.okEmpty();
@@ -125,7 +133,17 @@ public final class UnidistStateMachine implements StateMachine {
         if (earlier != null) {
             return earlier;
         }
-        session.advance(cmd.lowWatermark);
+        long timeBefore = time;
+        time = Math.max(time, stamp);
+        try {
+            return execute(cmd, session);
+        } catch (IOException | RuntimeException malformed) {
+            time = timeBefore; // every op reads its whole body before it changes anything
+            throw malformed;
+        }
+    }
+
+    private byte[] execute(Cmd cmd, SessionTable.Session session) throws IOException {
         byte[] answer;
         boolean remember = true;
         List<LockTable.Holder> granted = new ArrayList<>();
@@ -265,6 +283,8 @@ public final class UnidistStateMachine implements StateMachine {
         } catch (ArithmeticException e) {
             answer = Reply.error(Reply.ARITHMETIC, e.getMessage());
         }
+        // only now: a command that turned out malformed must not make the session forget answers
+        session.advance(cmd.lowWatermark);
         if (remember) {
             session.remember(cmd.seq, answer);
         }
@@ -276,9 +296,13 @@ public final class UnidistStateMachine implements StateMachine {
 
     private static byte[] readValue(Cmd cmd) throws IOException {
         int n = cmd.body.readInt();
-        if (n < 0 || n > MAX_VALUE_BYTES || n > cmd.body.limit() - cmd.body.position()) {
+        int left = cmd.body.limit() - cmd.body.position();
+        if (n < 0 || n > left) {
+            throw new IOException("a value length of " + n + " does not fit the command (" + left + " bytes left)");
+        }
+        if (n > MAX_VALUE_BYTES) {
             throw new IllegalArgumentException("a value of " + n + " bytes is over the limit of " + MAX_VALUE_BYTES
-                    + " bytes or the command");
+                    + " bytes");
         }
         byte[] value = new byte[n];
         cmd.body.readFully(value);
@@ -322,22 +346,34 @@ public final class UnidistStateMachine implements StateMachine {
         }
     }
 
-    private byte[] openSession(Cmd cmd) throws IOException {
+    private byte[] openSession(Cmd cmd, long stamp) throws IOException {
         String node = cmd.body.readUTF();
         String address = cmd.body.readUTF();
+        SessionTable.Session open = sessions.openAt(address);
+        if (open != null) {
+            // a retried or replayed open: a node process has one session, which it gives up only
+            // when told it expired (then this address has none open)
+            return okLong(open.id);
+        }
+        time = Math.max(time, stamp);
         long id = ++sessionIds;
         sessions.open(id, node, address, time);
         return okLong(id);
     }
 
-    private byte[] expireSessions(Cmd cmd) throws IOException {
+    private byte[] expireSessions(Cmd cmd, long stamp) throws IOException {
         int n = cmd.body.readInt();
-        if (n < 0 || n > 1_000_000) {
-            throw new IOException("session count " + n + " out of range");
+        if (n < 0 || n > (cmd.body.limit() - cmd.body.position()) / Long.BYTES) {
+            throw new IOException("session count " + n + " does not fit the command");
         }
-        List<LockTable.Holder> granted = new ArrayList<>();
+        long[] ids = new long[n];
         for (int i = 0; i < n; i++) {
-            expire(cmd.body.readLong(), granted);
+            ids[i] = cmd.body.readLong(); // all read before any expires: a short list changes nothing
+        }
+        time = Math.max(time, stamp);
+        List<LockTable.Holder> granted = new ArrayList<>();
+        for (long id : ids) {
+            expire(id, granted);
         }
         announce(granted);
         return Reply.okEmpty();

@@ -1,6 +1,7 @@
 package io.unidist.cluster.internal;
 
 import java.io.IOException;
+import java.util.zip.CRC32C;
 import org.jgroups.Address;
 import org.jgroups.BytesMessage;
 import org.jgroups.Message;
@@ -9,15 +10,24 @@ import org.jgroups.util.ByteArrayDataOutputStream;
 import org.jgroups.util.UUID;
 
 /**
- * The messages unidist sends on the main channel, each {@code [magic 'U' 'D'][version][type]}
- * then its fields. A message with another magic, version or type is dropped with a warning:
- * nothing from the network is deserialised into an arbitrary class.
+ * The messages unidist sends on the main channel, each {@code [magic 'U' 'D'][version][type][crc]}
+ * then its fields. A message with another magic, version or type, or whose CRC-32C (over every
+ * byte but the CRC's own) does not match, is dropped with a warning: nothing from the network is
+ * deserialised into an arbitrary class, and a damaged request (a flipped bit that turns one
+ * counter, session or sequence number into another) never reaches the Raft log. Every length
+ * field is checked against the bytes the message still holds before anything is allocated.
  */
 final class Wire {
     static final byte MAGIC_0 = 'U';
     static final byte MAGIC_1 = 'D';
-    /** 2: a request no longer carries a read flag (the server tells reads by their op). */
-    static final byte VERSION = 2;
+    /**
+     * 2: a request no longer carries a read flag (the server tells reads by their op); 3: every
+     * message carries a CRC-32C after its type.
+     */
+    static final byte VERSION = 3;
+    /** Magic, version, type, CRC. */
+    static final int HEADER_BYTES = 8;
+    private static final int CRC_AT = 4;
 
     static final byte REQUEST = 1;
     static final byte RESPONSE = 2;
@@ -31,8 +41,12 @@ final class Wire {
     static final byte NOT_LEADER = 1;
     static final byte UNAVAILABLE = 2;
 
-    /** Largest command a client may send; the state machine's own limits are below it. */
-    static final int MAX_COMMAND = 16 * 1024 * 1024;
+    /**
+     * Largest command a client may send. The largest real one is a state replace: two values of
+     * at most {@link UnidistStateMachine#MAX_VALUE_BYTES} each, plus names; a request that claims
+     * more is refused before its bytes are copied.
+     */
+    static final int MAX_COMMAND = 2 * UnidistStateMachine.MAX_VALUE_BYTES + 256 * 1024;
 
     private Wire() {
     }
@@ -43,11 +57,31 @@ final class Wire {
         out.writeByte(MAGIC_1);
         out.writeByte(VERSION);
         out.writeByte(type);
+        out.writeInt(0); // the CRC, filled in by message() once the fields are written
         return out;
     }
 
+    /** The finished message: its CRC is computed over what {@code out} holds now. */
     static Message message(Address to, ByteArrayDataOutputStream out) {
+        seal(out.buffer(), out.position());
         return new BytesMessage(to, out.buffer(), 0, out.position());
+    }
+
+    /** Writes the CRC of the message in {@code buf[0, length)} into its header. */
+    static void seal(byte[] buf, int length) {
+        int crc = crc(buf, 0, length);
+        buf[CRC_AT] = (byte) (crc >>> 24);
+        buf[CRC_AT + 1] = (byte) (crc >>> 16);
+        buf[CRC_AT + 2] = (byte) (crc >>> 8);
+        buf[CRC_AT + 3] = (byte) crc;
+    }
+
+    /** CRC-32C of a message at {@code [offset, offset + length)}, leaving out the CRC field itself. */
+    private static int crc(byte[] buf, int offset, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(buf, offset, CRC_AT);
+        crc.update(buf, offset + HEADER_BYTES, length - HEADER_BYTES);
+        return (int) crc.getValue();
     }
 
     static Message request(Address to, long requestId, byte[] command) {
@@ -113,10 +147,12 @@ final class Wire {
         return message(to, out);
     }
 
-    /** Opens a received message, checking its header; returns its type. */
+    /** Opens a received message, checking its header and CRC; returns its type. */
     static byte open(ByteArrayDataInputStream in) throws IOException {
-        if (in.limit() - in.position() < 4) {
-            throw new IOException("message of " + (in.limit() - in.position()) + " bytes is too short");
+        int start = in.position();
+        int length = in.limit() - start;
+        if (length < HEADER_BYTES) {
+            throw new IOException("message of " + length + " bytes is too short");
         }
         byte m0 = in.readByte();
         byte m1 = in.readByte();
@@ -127,14 +163,35 @@ final class Wire {
         if (version != VERSION) {
             throw new IOException("message version " + version + ", this node speaks " + VERSION);
         }
-        return in.readByte();
+        byte type = in.readByte();
+        int expected = in.readInt();
+        int actual = crc(in.buffer(), start, length);
+        if (actual != expected) {
+            throw new IOException("message of type " + type + " and " + length + " bytes fails its CRC check"
+                    + " (damaged or forged)");
+        }
+        return type;
     }
 
-    /** Reads a length-prefixed byte array, refusing lengths that do not fit the message. */
+    /**
+     * Reads a length-prefixed byte array, refusing a length the message does not hold: a forged
+     * length never makes the node allocate more than the message's own size.
+     */
     static byte[] readBytes(ByteArrayDataInputStream in) throws IOException {
+        return readBytes(in, Integer.MAX_VALUE, "length");
+    }
+
+    /** Reads a request's command: as {@link #readBytes}, and at most {@link #MAX_COMMAND} bytes. */
+    static byte[] readCommand(ByteArrayDataInputStream in) throws IOException {
+        return readBytes(in, MAX_COMMAND, "command length");
+    }
+
+    private static byte[] readBytes(ByteArrayDataInputStream in, int max, String what) throws IOException {
         int n = in.readInt();
-        if (n < 0 || n > MAX_COMMAND || n > in.limit() - in.position()) {
-            throw new IOException("length " + n + " does not fit the message");
+        int left = in.limit() - in.position();
+        if (n < 0 || n > max || n > left) {
+            throw new IOException(what + " " + n + " does not fit the message (" + left + " bytes left"
+                    + (max < Integer.MAX_VALUE ? ", at most " + max : "") + ")");
         }
         byte[] bytes = new byte[n];
         in.readFully(bytes);

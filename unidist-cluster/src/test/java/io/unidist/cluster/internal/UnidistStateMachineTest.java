@@ -312,4 +312,148 @@ class UnidistStateMachineTest {
         assertEquals(List.of(a), replica.sessionsAbsentFrom(Set.of("addr-b", "addr-x"), Long.MAX_VALUE));
         assertFalse(replica.sessionsAbsentFrom(Set.of(), Long.MAX_VALUE).isEmpty());
     }
+
+    private byte[] content() throws Exception {
+        ByteArrayDataOutputStream out = new ByteArrayDataOutputStream();
+        sm.writeContentTo(out);
+        return Arrays.copyOf(out.buffer(), out.position());
+    }
+
+    /** A write of each kind in session {@code s} at {@code seq}, with a low watermark far ahead. */
+    private List<byte[]> writesOfEveryKind(long s, long seq) {
+        long low = seq + 1_000; // if taken, the session would forget every answer and refuse every retry
+        byte[] value = io.unidist.internal.serial.ValueCodec.encode("v", String.class, "v");
+        List<byte[]> writes = new ArrayList<>();
+        writes.add(entry(Op.COUNTER_ADD, s, seq, low, o -> {
+            o.writeUTF("c");
+            o.writeLong(7);
+        }));
+        writes.add(entry(Op.COUNTER_CAS, s, seq, low, o -> {
+            o.writeUTF("c");
+            o.writeLong(3);
+            o.writeLong(9);
+        }));
+        writes.add(entry(Op.LOCK_ACQUIRE, s, seq, low, o -> {
+            o.writeUTF("L");
+            o.writeInt(1);
+            o.writeBoolean(false);
+        }));
+        writes.add(entry(Op.STATE_PUT, s, seq, low, o -> putBody(o, "k2", "w")));
+        writes.add(entry(Op.STATE_REPLACE, s, seq, low, o -> {
+            o.writeUTF("b");
+            o.writeUTF("k");
+            o.writeInt(value.length);
+            o.write(value);
+            o.writeInt(value.length);
+            o.write(value);
+            o.writeLong(0);
+        }));
+        writes.add(entry(Op.STATE_WATCH, s, seq, low, o -> {
+            o.writeUTF("b");
+            o.writeBoolean(true);
+        }));
+        writes.add(entry(Op.QUEUE_OFFER, s, seq, low, o -> offerBody(o, "m")));
+        return writes;
+    }
+
+    @Test
+    void aTruncatedWriteInALiveSessionChangesNothingNotTheClockNorTheSessionsWatermark() throws Exception {
+        long s = open("a");
+        add(s, 1, "c", 3);
+        apply(entry(Op.STATE_PUT, s, 2, 2, o -> putBody(o, "k", "v")));
+        apply(entry(Op.QUEUE_DECLARE, s, 3, 3, o -> {
+            o.writeUTF("q");
+            o.writeBoolean(false);
+            o.writeLong(30_000);
+            o.writeInt(5);
+            o.writeLong(1_000);
+        }));
+        byte[] before = content();
+        int cuts = 0;
+        for (byte[] write : writesOfEveryKind(s, 4)) {
+            int bodyStart = 9 + 27; // entry format and stamp, then the command's header
+            for (int cut = bodyStart; cut < write.length; cut++) {
+                byte[] truncated = Arrays.copyOf(write, cut);
+                byte[] reply = sm.apply(truncated, 0, truncated.length, true);
+                assertEquals(Reply.ERROR, reply[0], Cmd.peekOp(Arrays.copyOfRange(write, 9, write.length)) + " cut at " + cut);
+                assertArrayEquals(before, content(), "a write cut at byte " + cut + " changed the state");
+                cuts++;
+            }
+        }
+        assertTrue(cuts > 100, "cuts tried: " + cuts);
+        // a value length that the command does not hold is malformed too, in whichever write
+        for (int length : new int[] {-1, Integer.MAX_VALUE, 1 << 28, UnidistStateMachine.MAX_VALUE_BYTES + 1}) {
+            byte[] e = entry(Op.STATE_PUT, s, 5, 1_000, o -> {
+                o.writeUTF("b");
+                o.writeUTF("k");
+                o.writeInt(length);
+                o.write(new byte[] {1, 2, 3});
+            });
+            assertEquals(Reply.ERROR, sm.apply(e, 0, e.length, true)[0]);
+            assertArrayEquals(before, content(), "a value length of " + length + " changed the state");
+        }
+        assertEquals(4, add(s, 4, "c", 1), "the session still takes its next write");
+    }
+
+    @Test
+    void aReplayedSessionOpenReturnsTheOpenSessionAndChangesNothing() throws Exception {
+        byte[] openA = entry(Op.OPEN_SESSION, 0, 0, 0, o -> {
+            o.writeUTF("a");
+            o.writeUTF("addr-a");
+        });
+        long s = apply(openA).readLong();
+        add(s, 1, "c", 1);
+        byte[] before = content();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(s, apply(openA).readLong(), "a replayed open opened another session");
+        }
+        assertArrayEquals(before, content());
+        assertTrue(open("b") != s, "another node process still gets its own session");
+    }
+
+    /**
+     * A compare against a stored value reads both values' structure, strings through Kryo: one
+     * that claims hundreds of millions of characters is refused without allocating them.
+     */
+    @Test
+    void aCompareWithAValueClaimingAHugeStringIsAnsweredWithinBoundedMemory() throws Exception {
+        long s = open("a");
+        byte[] stored = io.unidist.internal.serial.ValueCodec.encode("v", String.class, "v");
+        apply(entry(Op.STATE_PUT, s, 1, 1, o -> {
+            o.writeUTF("b");
+            o.writeUTF("k");
+            o.writeInt(stored.length);
+            o.write(stored);
+            o.writeLong(0);
+        }));
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int seq = 2;
+        for (int chars : new int[] {Integer.MAX_VALUE - 2, 1 << 30, 1 << 28}) {
+            byte[] hostile;
+            try (com.esotericsoftware.kryo.io.Output out = new com.esotericsoftware.kryo.io.Output(32, -1)) {
+                out.writeByte(1); // the value format
+                out.writeByte(1); // a string
+                out.writeVarIntFlag(true, chars + 1, true); // Kryo's UTF-8 form: length + 1
+                out.writeBytes(new byte[] {'a', 'b'});
+                hostile = out.toBytes();
+            }
+            byte[] value = io.unidist.internal.serial.ValueCodec.encode("x", String.class, "v");
+            int n = seq++;
+            byte[] replace = entry(Op.STATE_REPLACE, s, n, n, o -> {
+                o.writeUTF("b");
+                o.writeUTF("k");
+                o.writeInt(hostile.length);
+                o.write(hostile);
+                o.writeInt(value.length);
+                o.write(value);
+                o.writeLong(0);
+            });
+            long before = threads.getCurrentThreadAllocatedBytes();
+            assertFalse(apply(replace).readBoolean(), "a claimed string of " + chars + " chars matched");
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < (4 << 20), "comparing with a claimed string of " + chars + " chars allocated "
+                    + allocated + " bytes");
+        }
+    }
 }

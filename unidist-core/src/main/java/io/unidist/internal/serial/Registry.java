@@ -1,7 +1,13 @@
 package io.unidist.internal.serial;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.serializers.CollectionSerializer;
+import com.esotericsoftware.kryo.serializers.MapSerializer;
+import java.util.Collection;
 import com.esotericsoftware.kryo.util.Pool;
 import io.unidist.Serializers;
 import java.util.ArrayList;
@@ -109,8 +115,34 @@ public final class Registry {
             kryo.setRegistrationRequired(true);
             kryo.setReferences(false);
             for (int i = 0; i < JDK_CLASSES.size(); i++) {
-                kryo.register(JDK_CLASSES.get(i), FIRST_JDK_ID + i);
+                Class<?> type = JDK_CLASSES.get(i);
+                Serializer<?> checked = checkedSerializer(type);
+                if (checked == null) {
+                    kryo.register(type, FIRST_JDK_ID + i);
+                } else {
+                    kryo.register(type, checked, FIRST_JDK_ID + i);
+                }
             }
+        }
+
+        /**
+         * For a class whose default serializer allocates what a length in the bytes says (object
+         * arrays, and the collections Kryo pre-sizes), the same serializer with that length checked
+         * against the bytes left; the encoding is unchanged. Null for any other class: strings and
+         * primitive arrays are checked by {@link CheckedInput}; linked lists, tree sets and tree
+         * maps grow as they read.
+         */
+        private Serializer<?> checkedSerializer(Class<?> type) {
+            if (type.isArray() && !type.getComponentType().isPrimitive()) {
+                return new CheckedArraySerializer(kryo.getDefaultSerializer(type));
+            }
+            if (type == ArrayList.class || type == HashSet.class || type == LinkedHashSet.class) {
+                return new CheckedCollectionSerializer();
+            }
+            if (type == HashMap.class || type == LinkedHashMap.class) {
+                return new CheckedMapSerializer();
+            }
+            return null;
         }
 
         @SuppressWarnings({"unchecked", "rawtypes"})
@@ -118,13 +150,80 @@ public final class Registry {
             List<Registration> all = REGISTRATIONS;
             for (int i = applied; i < all.size(); i++) {
                 Registration r = all.get(i);
-                if (r.serializer == null) {
+                Serializer<?> checked = r.serializer == null ? checkedSerializer(r.type) : null;
+                if (checked != null) {
+                    kryo.register(r.type, checked, r.id);
+                } else if (r.serializer == null) {
                     kryo.register(r.type, r.id);
                 } else {
                     kryo.register(r.type, (Serializer) r.serializer, r.id);
                 }
             }
             applied = all.size();
+        }
+    }
+
+    /** Throws unless {@code count} elements of at least {@code bytesEach} bytes fit in what {@code input} has left. */
+    private static void checkFits(Input input, long count, int bytesEach, Class<?> type) {
+        long left = input.limit() - input.position();
+        if (count < 0 || count * bytesEach > left) {
+            throw new KryoException("a " + type.getName() + " of " + count + " elements cannot be read from the "
+                    + left + " bytes left");
+        }
+    }
+
+    /** Kryo's collection serializer, with the size it pre-allocates checked first; same encoding. */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static final class CheckedCollectionSerializer extends CollectionSerializer {
+        @Override
+        protected Collection create(Kryo kryo, Input input, Class type, int size) {
+            checkFits(input, size, 1, type);
+            return super.create(kryo, input, type, size);
+        }
+    }
+
+    /** Kryo's map serializer, with the size it pre-allocates checked first; same encoding. */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static final class CheckedMapSerializer extends MapSerializer {
+        @Override
+        protected Map create(Kryo kryo, Input input, Class type, int size) {
+            checkFits(input, size, 2, type);
+            return super.create(kryo, input, type, size);
+        }
+    }
+
+    /**
+     * An object array serializer that checks the length (written first, plus one; 0 for null)
+     * before the delegate allocates the array; same encoding.
+     */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static final class CheckedArraySerializer extends Serializer<Object> {
+        private final Serializer delegate;
+
+        CheckedArraySerializer(Serializer<?> delegate) {
+            super(delegate.getAcceptsNull(), delegate.isImmutable());
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void write(Kryo kryo, Output output, Object object) {
+            delegate.write(kryo, output, object);
+        }
+
+        @Override
+        public Object read(Kryo kryo, Input input, Class<?> type) {
+            int start = input.position();
+            int lengthPlusOne = input.readVarInt(true);
+            input.setPosition(start);
+            if (lengthPlusOne != 0) {
+                checkFits(input, lengthPlusOne - 1L, 1, type);
+            }
+            return delegate.read(kryo, input, (Class) type);
+        }
+
+        @Override
+        public Object copy(Kryo kryo, Object original) {
+            return delegate.copy(kryo, original);
         }
     }
 

@@ -20,7 +20,10 @@ import java.util.Set;
  * class with a tag of their own (so no JDK-internal class such as the one behind
  * {@code List.of} ever reaches Kryo); any other value is written by Kryo under its registered
  * id. Lists, sets and maps are read back as ArrayList, LinkedHashSet and LinkedHashMap. Lengths
- * are checked against the bytes that remain before anything is allocated.
+ * are checked against the bytes that remain before anything is allocated, in this class and in
+ * Kryo ({@link CheckedInput}, and the checked serializers of {@link Registry}): bytes from another
+ * node that claim a huge string or array are refused as malformed instead of exhausting memory.
+ * A user's own serializer must check its lengths itself.
  */
 public final class ValueCodec {
     static final byte FORMAT_VERSION = 1;
@@ -99,7 +102,7 @@ public final class ValueCodec {
      * @throws UnidistException when the bytes are not a valid encoding or of another type
      */
     public static <T> T decode(byte[] bytes, Class<T> type, String what) {
-        try (Input in = new Input(bytes)) {
+        try (Input in = new CheckedInput(bytes)) {
             byte version = in.readByte();
             if (version != FORMAT_VERSION) {
                 throw new UnidistException(what + ": unknown value format version " + version);
@@ -219,7 +222,7 @@ public final class ValueCodec {
     private static Object readRegistered(Input in) {
         byte[] encoded = in.readBytes(checkedLength(in, 1));
         return Registry.withKryo(kryo -> {
-            try (Input inner = new Input(encoded)) {
+            try (Input inner = new CheckedInput(encoded)) {
                 Object value = kryo.readClassAndObject(inner);
                 if (inner.position() != encoded.length) {
                     throw new UnidistException((encoded.length - inner.position()) + " bytes after a registered value");
@@ -247,7 +250,7 @@ public final class ValueCodec {
     }
 
     private static Object structure(byte[] bytes) {
-        try (Input in = new Input(bytes)) {
+        try (Input in = new CheckedInput(bytes)) {
             if (in.readByte() != FORMAT_VERSION) {
                 throw new UnidistException("unknown value format version");
             }

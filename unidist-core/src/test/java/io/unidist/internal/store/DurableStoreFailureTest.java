@@ -128,4 +128,33 @@ class DurableStoreFailureTest {
             assertEquals(List.of(4L), counter.machine.recordsSeen);
         }
     }
+
+    /**
+     * Proves that a disk that stays full fails every write naming the file, keeps what was
+     * acknowledged (memory and files), and that writes work again once there is room, in both
+     * modes that write to disk.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"archive", "snapshot"})
+    void aDiskThatStaysFullFailsEveryWriteAndTheStoreResumesWhenThereIsRoom(String mode) {
+        Persistence persistence = mode.equals("archive") ? Persistence.archive().withSnapshotEvery(3)
+                : Persistence.snapshot();
+        try (SumCounter counter = new SumCounter(dir, persistence, io)) {
+            counter.addAll(1, 4);
+            io.diskFull(true);
+            for (int i = 0; i < 5; i++) {
+                UnidistException e = assertThrows(UnidistException.class, () -> counter.add(100));
+                assertTrue(e.getMessage().contains(dir.toString()) && e.getMessage().contains("No space left"),
+                        e.getMessage());
+                assertEquals(sumOf(1, 4), counter.sum(), "a failed write changed the sum");
+            }
+            io.diskFull(false);
+            counter.add(5);
+            counter.add(6);
+            assertEquals(sumOf(1, 6), counter.sum());
+        }
+        try (SumCounter counter = new SumCounter(dir, persistence, io)) {
+            assertEquals(sumOf(1, 6), counter.sum(), "after a restart: every acknowledged write, no failed one");
+        }
+    }
 }

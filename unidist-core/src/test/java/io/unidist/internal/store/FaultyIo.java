@@ -8,16 +8,23 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * Real files, plus faults on demand: the next write to a file fails half-way as on a full disk,
- * truncation fails, and forces are counted per kind of file.
+ * or every write does while the disk is full; truncation fails; forces are counted per kind of
+ * file.
  */
 final class FaultyIo implements StoreIo {
     private final Queue<String> forced = new ConcurrentLinkedQueue<>();
     private volatile String failNextWriteTo;
     private volatile boolean failTruncates;
+    private volatile boolean diskFull;
 
     /** The next write to a file whose name starts with {@code prefix} writes half its bytes and throws. */
     void failNextWriteTo(String prefix) {
         failNextWriteTo = prefix;
+    }
+
+    /** While {@code full}, every write to any file writes half its bytes and throws, as on a full disk. */
+    void diskFull(boolean full) {
+        diskFull = full;
     }
 
     void failTruncates(boolean fail) {
@@ -66,8 +73,10 @@ final class FaultyIo implements StoreIo {
         @Override
         public void write(long position, byte[] bytes) throws IOException {
             String prefix = failNextWriteTo;
-            if (prefix != null && name.startsWith(prefix)) {
-                failNextWriteTo = null;
+            if (diskFull || prefix != null && name.startsWith(prefix)) {
+                if (!diskFull) {
+                    failNextWriteTo = null;
+                }
                 file.write(position, Arrays.copyOf(bytes, bytes.length / 2));
                 throw new IOException("No space left on device");
             }
