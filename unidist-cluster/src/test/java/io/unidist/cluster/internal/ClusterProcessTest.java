@@ -1,7 +1,6 @@
 package io.unidist.cluster.internal;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -10,13 +9,10 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import io.unidist.testing.FreePorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -24,43 +20,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three voters in three processes on 127.0.0.1 ({@code unidist-local.xml}) increment one
- * counter; one is killed with SIGKILL in the middle, the other two go on, and the killed one
- * restarts over its data and rejoins. No value is handed out twice.
+ * Three voters in three processes on 127.0.0.1 ({@code unidist-local.xml}), every one killed
+ * with SIGKILL in the middle of increments and puts, then restarted over its data: nothing
+ * that returned is lost. (kill -9 of one voter at a time, the others going on and the killed
+ * one rejoining, is {@code FaultSuiteTest}'s process run, with every primitive checked.)
  */
 @Tag("multiprocess")
 class ClusterProcessTest {
     @TempDir
     Path dir;
     private final Map<String, Process> children = new ConcurrentHashMap<>();
-    private final ConcurrentLinkedQueue<Long> values = new ConcurrentLinkedQueue<>();
-    private final Map<String, AtomicInteger> countByNode = new ConcurrentHashMap<>();
 
     @AfterEach
     void killAll() {
         children.values().forEach(Process::destroyForcibly);
-    }
-
-    @Test
-    void killNineOfOneVoterAndItsRestart() throws Exception {
-        int base = FreePorts.freeBasePort();
-        String cluster = "proc-" + ProcessHandle.current().pid() + "-" + base;
-        List<String> voters = List.of("p1", "p2", "p3");
-        for (String v : voters) {
-            start(cluster, v, String.join(",", voters), base);
-        }
-        await().atMost(Duration.ofSeconds(90)).until(() -> voters.stream().allMatch(v -> count(v) >= 20));
-        children.remove("p1").destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-        int p2 = count("p2");
-        int p3 = count("p3");
-        await().atMost(Duration.ofSeconds(60)).until(() -> count("p2") >= p2 + 50 && count("p3") >= p3 + 50);
-        int p1 = count("p1");
-        start(cluster, "p1", String.join(",", voters), base);
-        await().atMost(Duration.ofSeconds(90)).until(() -> count("p1") >= p1 + 20);
-        children.values().forEach(Process::destroyForcibly);
-        List<Long> all = new ArrayList<>(values);
-        assertEquals(all.size(), all.stream().distinct().count(), "a value was handed out twice");
-        assertTrue(all.size() > 200);
     }
 
     @Test
@@ -113,20 +86,6 @@ class ClusterProcessTest {
                 assertTrue(found.contains(id), "offer " + id + " returned but the message is gone");
             }
         }
-    }
-
-    private int count(String node) {
-        return countByNode.computeIfAbsent(node, n -> new AtomicInteger()).get();
-    }
-
-    private void start(String cluster, String node, String voters, int base) throws IOException {
-        AtomicInteger counter = countByNode.computeIfAbsent(node, n -> new AtomicInteger());
-        start(cluster, node, voters, base, "counter", line -> {
-            if (line.startsWith("C ")) {
-                values.add(Long.parseLong(line.substring(2)));
-                counter.incrementAndGet();
-            }
-        });
     }
 
     private void start(String cluster, String node, String voters, int base, String mode,

@@ -262,7 +262,8 @@ final class FaultProcesses implements AutoCloseable, Nemesis.Target {
             }
             paused.remove(node);
         }
-        for (String node : new ArrayList<>(crashed)) {
+        List<String> restarted = new ArrayList<>(crashed);
+        for (String node : restarted) {
             try {
                 startChild(node);
                 crashed.remove(node);
@@ -270,6 +271,8 @@ final class FaultProcesses implements AutoCloseable, Nemesis.Target {
                 throw new IllegalStateException("cannot restart " + node, e);
             }
         }
+        // back in the cluster before the next fault, so that a crash never takes down more than a minority
+        awaitJoined(restarted);
     }
 
     private static boolean signal(String signal, Process p) {
