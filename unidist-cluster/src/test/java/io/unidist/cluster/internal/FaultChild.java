@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * One node of a {@link FaultProcesses} run, in a process of its own on 127.0.0.1
  * ({@code unidist-local.xml}): runs the {@link FaultWorkload} against its node and prints each
  * record as a line ({@link FaultHistories#line}), and {@code L <leader>} whenever the leader it
- * sees changes. Commands on standard input: {@code STOP} (the workers end; answers
- * {@code STOPPED}), {@code DRAIN} (drains the queue; answers {@code DRAINED}), {@code EXIT}.
+ * sees changes. Commands on standard input: {@code STOP} (the workers end and the
+ * state keys this process wrote are read back; answers {@code STOPPED}), {@code DRAIN} (drains the queue; answers {@code DRAINED}), {@code EXIT}.
  * The parent may kill it (SIGKILL) or stall it (SIGSTOP) at any moment.
  */
 public final class FaultChild {
@@ -102,6 +102,7 @@ public final class FaultChild {
                         for (Future<?> f : workers) {
                             f.get(2, TimeUnit.MINUTES);
                         }
+                        workload.readBack(node);
                         say(out, lock, "STOPPED");
                     }
                     case "DRAIN" -> {

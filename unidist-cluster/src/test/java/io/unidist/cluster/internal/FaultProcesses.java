@@ -38,7 +38,7 @@ final class FaultProcesses implements AutoCloseable, Nemesis.Target {
     private static final Logger log = LoggerFactory.getLogger(FaultProcesses.class);
     /** The faults a process run can apply. */
     static final Set<Nemesis.Kind> KINDS = EnumSet.of(Nemesis.Kind.CRASH, Nemesis.Kind.CRASH_LEADER,
-            Nemesis.Kind.PAUSE);
+            Nemesis.Kind.CRASH_ALL, Nemesis.Kind.PAUSE);
 
     private final FaultRun.Settings settings;
     private final Path dir;
@@ -109,7 +109,7 @@ final class FaultProcesses implements AutoCloseable, Nemesis.Target {
         try {
             Future<?> faults = pool.submit(() -> nemesis.run(stop));
             long end = t0 + settings.duration().toNanos();
-            long latest = t0 + 2 * settings.duration().toNanos();
+            long latest = t0 + 2 * settings.duration().toNanos() + TimeUnit.SECONDS.toNanos(90);
             Set<Nemesis.Kind> kinds = EnumSet.copyOf(settings.kinds());
             kinds.retainAll(KINDS);
             while (System.nanoTime() < end || (nemesis.events().size() < kinds.size() && System.nanoTime() < latest)) {
@@ -143,7 +143,7 @@ final class FaultProcesses implements AutoCloseable, Nemesis.Target {
         }
         String setting = String.format(java.util.Locale.ROOT, "%d voters + %d non-voters, each in a process of its own"
                 + " on 127.0.0.1 (unidist-local.xml, failure detection %s), %d workers per node, operation timeout 3 s;"
-                + " faults %s (SIGKILL and restart, SIGSTOP and SIGCONT), each held about %d s, %d s apart",
+                + " faults %s (SIGKILL and restart, of some or all nodes; SIGSTOP and SIGCONT), each held about %d s, %d s apart",
                 settings.voters(), settings.nonVoters(), settings.fdTimeout(), settings.workersPerNode(),
                 nemesis.kinds(), settings.hold().toSeconds(), settings.quiet().toSeconds());
         return new FaultReport(setting, settings.seed(), nemesis.events(), histories, t0, loadEnd, System.nanoTime());

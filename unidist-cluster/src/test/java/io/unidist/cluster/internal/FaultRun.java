@@ -35,7 +35,7 @@ final class FaultRun implements AutoCloseable, FaultWorkload.Host, Nemesis.Targe
     record Settings(long seed, Duration duration, Set<Nemesis.Kind> kinds, int voters, int nonVoters,
                     int workersPerNode, Duration hold, Duration quiet, Duration operationTimeout, String fdTimeout) {
         static Settings of(long seed, Duration duration) {
-            return new Settings(seed, duration, EnumSet.allOf(Nemesis.Kind.class), 3, 2, 2, Duration.ofSeconds(4),
+            return new Settings(seed, duration, IN_JVM, 3, 2, 2, Duration.ofSeconds(4),
                     Duration.ofSeconds(2), Duration.ofSeconds(3), "3s");
         }
 
@@ -62,6 +62,12 @@ final class FaultRun implements AutoCloseable, FaultWorkload.Host, Nemesis.Targe
                     quiet.toSeconds());
         }
     }
+
+    /**
+     * The faults of a run in one JVM: all but killing every node at once (its restart joins one
+     * node at a time, and a voter's join waits for a quorum the others have not yet formed).
+     */
+    static final Set<Nemesis.Kind> IN_JVM = EnumSet.complementOf(EnumSet.of(Nemesis.Kind.CRASH_ALL));
 
     private final Settings settings;
     private final TestCluster cluster;
@@ -103,8 +109,8 @@ final class FaultRun implements AutoCloseable, FaultWorkload.Host, Nemesis.Targe
         List<java.util.concurrent.Future<?>> workers = workload.start(pool, stop);
         java.util.concurrent.Future<?> faults = pool.submit(() -> nemesis.run(stop));
         long end = t0 + settings.duration().toNanos();
-        long latest = t0 + 2 * settings.duration().toNanos();
-        // a run lasts its duration, and longer (up to twice) until every kind of fault came once
+        long latest = t0 + 2 * settings.duration().toNanos() + TimeUnit.SECONDS.toNanos(90);
+        // a run lasts its duration, and longer (up to twice that and 90 s) until every kind of fault came once
         while (System.nanoTime() < end
                 || (nemesis.events().size() < settings.kinds().size() && System.nanoTime() < latest)) {
             for (java.util.concurrent.Future<?> f : workers) {
@@ -127,6 +133,7 @@ final class FaultRun implements AutoCloseable, FaultWorkload.Host, Nemesis.Targe
         cluster.awaitLeader();
         String drainer = liveNodes().get(0);
         workload.drain(node(drainer), drainer);
+        workload.readBack(node(drainer));
         cluster.awaitReplicasAgree(Duration.ofSeconds(60));
         return new FaultReport(settings.describe(), settings.seed(), nemesis.events(), histories, t0, loadEnd,
                 System.nanoTime());

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +40,7 @@ class FaultSuiteTest {
     @Test
     void everyPrimitiveStaysCorrectUnderAMixOfEveryFault() throws Exception {
         Set<Nemesis.Kind> kinds = System.getProperty("unidist.fault.kinds") == null
-                ? EnumSet.allOf(Nemesis.Kind.class) : FaultRun.kinds(System.getProperty("unidist.fault.kinds"));
+                ? FaultRun.IN_JVM : FaultRun.kinds(System.getProperty("unidist.fault.kinds"));
         FaultRun.Settings settings = settings("unidist.fault.duration", "30s").withKinds(kinds);
         FaultReport report;
         try (FaultRun run = FaultRun.start(settings, dir)) {
@@ -66,20 +65,22 @@ class FaultSuiteTest {
      */
     @Test
     void everyPrimitiveStaysCorrectWhenProcessesAreKilledRestartedAndStalled() throws Exception {
-        FaultRun.Settings settings = settings("unidist.fault.process_duration", "12s").withNodes(3, 1)
-                .withKinds(FaultProcesses.KINDS);
+        FaultRun.Settings settings = settings("unidist.fault.process_duration", "12s").withNodes(3, 1);
+        // a restart costs a JVM start and a join (about 15 s on 2 cores): the short run of mvn verify
+        // kills the leader and every node, the long one also a minority of the voters
+        settings = settings.withKinds(settings.duration().compareTo(Duration.ofMinutes(1)) < 0
+                ? java.util.EnumSet.of(Nemesis.Kind.CRASH_LEADER, Nemesis.Kind.CRASH_ALL, Nemesis.Kind.PAUSE)
+                : FaultProcesses.KINDS);
         FaultReport report;
         try (FaultProcesses run = FaultProcesses.start(settings, Files.createDirectories(dir.resolve("processes")))) {
             report = run.run();
         }
-        verdict(report, settings, FaultProcesses.KINDS, "unidist.fault.process_report",
+        verdict(report, settings, settings.kinds(), "unidist.fault.process_report",
                 "target/fault-report-processes.md");
-        for (String crash : List.of("crash", "crash leader")) {
-            // the nodes left standing went on: calls begun during the kill succeeded
-            long ok = report.availability().getOrDefault(crash, Map.of()).values().stream()
-                    .mapToLong(c -> c.get(FaultWorkload.Outcome.OK)).sum();
-            assertTrue(ok > 0, "no call succeeded during a " + crash + " (seed " + settings.seed() + ")");
-        }
+        // the nodes left standing went on: calls begun while the leader was down succeeded
+        long ok = report.availability().getOrDefault("crash leader", Map.of()).values().stream()
+                .mapToLong(c -> c.get(FaultWorkload.Outcome.OK)).sum();
+        assertTrue(ok > 0, "no call succeeded while the killed leader was down (seed " + settings.seed() + ")");
     }
 
     private static FaultRun.Settings settings(String durationProperty, String defaultDuration) {
@@ -90,7 +91,7 @@ class FaultSuiteTest {
         FaultRun.Settings settings = FaultRun.Settings.of(seed, duration);
         // the short mix of mvn verify: each fault just past the 3 s failure detection; long runs hold them longer
         return duration.compareTo(Duration.ofMinutes(1)) < 0
-                ? settings.withPace(Duration.ofMillis(3500), Duration.ofSeconds(1)) : settings;
+                ? settings.withPace(Duration.ofMillis(3500), Duration.ofMillis(500)) : settings;
     }
 
     /** Writes the report, then: no anomaly, every kind of fault applied, every checker fed. */

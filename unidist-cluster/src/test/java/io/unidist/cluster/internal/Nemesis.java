@@ -37,6 +37,8 @@ final class Nemesis {
         CRASH,
         /** The leader killed, restarted at the heal. */
         CRASH_LEADER,
+        /** Every node killed at once, all restarted over their data at the heal (processes only). */
+        CRASH_ALL,
         /** 20 % of the messages into and out of every node lost. */
         LOSS,
         /** Every message out of every node delayed by up to 60 ms (which also reorders them). */
@@ -188,6 +190,10 @@ final class Nemesis {
                 victims.addAll(others.subList(0, random.nextInt(others.size() + 1)));
                 victims.forEach(run::crash);
                 return "killed " + victims;
+            }
+            case CRASH_ALL: {
+                nodes.forEach(run::crash);
+                return "killed every node";
             }
             case CRASH_LEADER: {
                 String leader = run.leader();
