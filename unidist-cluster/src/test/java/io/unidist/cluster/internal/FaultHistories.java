@@ -32,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * qa|qn queue delivery start end outcome  an ack / a give-back
  * qx  queue start end                     a final drain that found the queue empty
  * o   primitive outcome start end         every call's outcome (FaultWorkload.Outcome), for availability
+ * i   key type field...                   a write announced before its call, in its unknown-outcome form
  * </pre>
  */
 final class FaultHistories implements FaultWorkload.Recorder {
@@ -58,9 +59,39 @@ final class FaultHistories implements FaultWorkload.Recorder {
         return true;
     }
 
+    /**
+     * Writes announced before their call ({@code i key type field...}): the record of a write
+     * whose process was killed before it could say how it ended. A write that did end names
+     * its key in its own record and takes the announcement back; those left at the check are
+     * writes of unknown outcome, fed as such.
+     */
+    private final Map<String, String[]> intents = new java.util.LinkedHashMap<>();
+
     /** Records one operation (see the class comment for the types and fields). */
     @Override
     public void record(String type, String... f) {
+        if (type.equals("i")) {
+            synchronized (intents) {
+                intents.put(f[0], Arrays.copyOfRange(f, 1, f.length));
+            }
+            return;
+        }
+        String settles = switch (type) {
+            case "qo", "qa", "qn" -> f[1];
+            case "sp", "sru" -> f[3];
+            case "spu" -> f[2];
+            case "sr" -> f[4];
+            default -> null;
+        };
+        if (settles != null) {
+            synchronized (intents) {
+                intents.remove(settles);
+            }
+        }
+        apply(type, f);
+    }
+
+    private void apply(String type, String... f) {
         switch (type) {
             case "ci" -> counter(f[0]).increment(n(f[1]), n(f[2]), n(f[3]), f[4]);
             case "cr" -> counter(f[0]).read(n(f[1]), n(f[2]), n(f[3]), f[4]);
@@ -103,6 +134,12 @@ final class FaultHistories implements FaultWorkload.Recorder {
 
     /** Every checker's anomalies, at most {@code limit} each, and how many operations each read. */
     List<Anomaly> anomalies(int limit, Map<String, Integer> sizes) {
+        synchronized (intents) {
+            for (String[] unknown : intents.values()) {
+                apply(unknown[0], Arrays.copyOfRange(unknown, 1, unknown.length));
+            }
+            intents.clear();
+        }
         List<Anomaly> found = new ArrayList<>();
         new TreeMap<>(counters).forEach((name, h) -> {
             sizes.put("counter " + name, h.size());

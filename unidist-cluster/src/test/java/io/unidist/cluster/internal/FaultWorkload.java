@@ -168,6 +168,11 @@ final class FaultWorkload {
         String value = worker + "#" + seq;
         String expected = keys.lastSeen(key);
         long start = System.nanoTime();
+        if (kind == 0) {
+            rec.record("i", value, "spu", key, s(start), value);
+        } else if (kind == 1) {
+            rec.record("i", value, "sru", key, s(start), expected, value);
+        }
         try {
             switch (kind) {
                 case 0 -> {
@@ -239,6 +244,7 @@ final class FaultWorkload {
         if (r.nextBoolean()) {
             String id = worker + "#" + seq;
             long start = System.nanoTime();
+            rec.record("i", id, "qo", QUEUE, id, s(start), s(start), "UNKNOWN");
             try {
                 q.offer(id);
                 rec.record("qo", QUEUE, id, s(start), s(System.nanoTime()), "OK");
@@ -268,9 +274,9 @@ final class FaultWorkload {
     private Outcome answer(Delivery<String> d, String queue, String delivery, boolean ack) {
         long start = System.nanoTime();
         String type = ack ? "qa" : "qn";
-        // recorded before the call as well: a process killed after the ack took effect but before
-        // its result was recorded must not make the checker expect the message to come back
-        rec.record(type, queue, delivery, s(start), s(start), "UNKNOWN");
+        // announced: a process killed after the ack took effect but before its result was
+        // recorded must not make the checker expect the message to come back
+        rec.record("i", delivery, type, queue, delivery, s(start), s(start), "UNKNOWN");
         try {
             if (ack) {
                 d.ack();
