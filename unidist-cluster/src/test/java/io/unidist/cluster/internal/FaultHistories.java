@@ -41,6 +41,10 @@ final class FaultHistories implements FaultWorkload.Recorder {
     private final LockHistory locks = new LockHistory();
     private final QueueHistory queues = new QueueHistory();
     private final List<long[]> outcomes = new ArrayList<>(); // primitive index, outcome ordinal, start, end
+    private final Map<String, java.util.concurrent.atomic.LongAdder> fed = new ConcurrentHashMap<>();
+
+    /** The checkers every run must feed, by the names {@link #anomalies} reports their sizes under. */
+    static final List<String> CHECKERS = List.of("counter c0", "counter c1", "state", "locks", "queues");
 
     private static final List<String> PRIMITIVES = List.of("counter", "state", "lock", "queue");
 
@@ -88,7 +92,28 @@ final class FaultHistories implements FaultWorkload.Recorder {
                 intents.remove(settles);
             }
         }
+        String checker = switch (type.charAt(0)) {
+            case 'c' -> "counter " + f[0];
+            case 's' -> "state";
+            case 'l' -> "locks";
+            case 'q' -> "queues";
+            default -> null;
+        };
+        if (checker != null) {
+            fed.computeIfAbsent(checker, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+        }
         apply(type, f);
+    }
+
+    /**
+     * The fewest operations recorded so far for any of {@link #CHECKERS}: a run goes on until
+     * each checker has enough to judge, since a slow machine may spend a short run restarting.
+     */
+    long fewestFed() {
+        return CHECKERS.stream().mapToLong(c -> {
+            java.util.concurrent.atomic.LongAdder n = fed.get(c);
+            return n == null ? 0 : n.sum();
+        }).min().orElse(0);
     }
 
     private void apply(String type, String... f) {

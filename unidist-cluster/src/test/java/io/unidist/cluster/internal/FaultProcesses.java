@@ -123,9 +123,15 @@ final class FaultProcesses implements AutoCloseable, Nemesis.Target {
         } finally {
             pool.shutdownNow();
         }
-        long loadEnd = System.nanoTime();
         healAll();
         awaitJoined(nodes);
+        // a slow machine may have spent the whole run restarting processes: the load goes on,
+        // fault-free, until every checker has enough operations to judge
+        long quietEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (histories.fewestFed() < FaultRun.ENOUGH_OPERATIONS && System.nanoTime() < quietEnd) {
+            TimeUnit.MILLISECONDS.sleep(200); // pacing of the run's clock, not synchronisation
+        }
+        long loadEnd = System.nanoTime();
         for (String n : nodes) {
             live.get(n).in.println("STOP");
         }
@@ -234,6 +240,16 @@ final class FaultProcesses implements AutoCloseable, Nemesis.Target {
     @Override
     public void degrade(Nemesis.Kind kind) {
         throw new UnsupportedOperationException("message faults run in one JVM (FaultRun)");
+    }
+
+    @Override
+    public Duration minimumHold(Nemesis.Kind kind) {
+        // the survivors of a leader's kill must be seen serving: failure detection, an election,
+        // and a call that timed out while they had no leader, with time to spare
+        return kind == Nemesis.Kind.CRASH_LEADER
+                ? Duration.parse("PT" + settings.fdTimeout().toUpperCase(java.util.Locale.ROOT))
+                        .plus(settings.operationTimeout()).plus(Duration.ofSeconds(1))
+                : Duration.ZERO;
     }
 
     @Override

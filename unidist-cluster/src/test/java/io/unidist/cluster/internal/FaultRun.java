@@ -67,6 +67,9 @@ final class FaultRun implements AutoCloseable, FaultWorkload.Host, Nemesis.Targe
      * The faults of a run in one JVM: all but killing every node at once (its restart joins one
      * node at a time, and a voter's join waits for a quorum the others have not yet formed).
      */
+    /** The operations each checker must read for a run to count: fewer and it proves little. */
+    static final int ENOUGH_OPERATIONS = 20;
+
     static final Set<Nemesis.Kind> IN_JVM = EnumSet.complementOf(EnumSet.of(Nemesis.Kind.CRASH_ALL));
 
     private final Settings settings;
@@ -110,9 +113,10 @@ final class FaultRun implements AutoCloseable, FaultWorkload.Host, Nemesis.Targe
         java.util.concurrent.Future<?> faults = pool.submit(() -> nemesis.run(stop));
         long end = t0 + settings.duration().toNanos();
         long latest = t0 + 2 * settings.duration().toNanos() + TimeUnit.SECONDS.toNanos(90);
-        // a run lasts its duration, and longer (up to twice that and 90 s) until every kind of fault came once
-        while (System.nanoTime() < end
-                || (nemesis.events().size() < settings.kinds().size() && System.nanoTime() < latest)) {
+        // a run lasts its duration, and longer (up to twice that and 90 s) until every kind of fault
+        // came once and every checker has enough to read
+        while (System.nanoTime() < end || ((nemesis.events().size() < settings.kinds().size()
+                || histories.fewestFed() < ENOUGH_OPERATIONS) && System.nanoTime() < latest)) {
             for (java.util.concurrent.Future<?> f : workers) {
                 if (f.isDone()) {
                     f.get(); // a worker's own bug surfaces now, with its stack

@@ -104,8 +104,8 @@ class FaultSuiteTest {
         assertNull(report.failure(), report.failure());
         Set<Nemesis.Kind> applied = report.events().stream().map(Nemesis.Event::kind).collect(Collectors.toSet());
         assertEquals(kinds, applied, "every kind of fault was applied at least once (seed " + seed + ")");
-        for (String checker : List.of("counter c0", "counter c1", "state", "locks", "queues")) {
-            assertTrue(report.recorded().getOrDefault(checker, 0) >= 20, "the " + checker + " checker read only "
+        for (String checker : FaultHistories.CHECKERS) {
+            assertTrue(report.recorded().getOrDefault(checker, 0) >= FaultRun.ENOUGH_OPERATIONS, "the " + checker + " checker read only "
                     + report.recorded().get(checker) + " operations (seed " + seed + ")");
         }
     }

@@ -91,6 +91,14 @@ final class Nemesis {
 
         /** Every fault off, every stalled node resumed, every crashed node started again. */
         void healAll();
+
+        /**
+         * The least time a fault of this kind is held, whatever the drawn hold: long enough for
+         * what the run checks during it to happen at all on a slow machine.
+         */
+        default Duration minimumHold(Kind kind) {
+            return Duration.ZERO;
+        }
     }
 
     private final Target run;
@@ -138,7 +146,7 @@ final class Nemesis {
                 Collections.shuffle(bag, random);
             }
             Kind kind = bag.remove(bag.size() - 1);
-            long holdNanos = vary(hold);
+            long holdNanos = Math.max(vary(hold), run.minimumHold(kind).toNanos());
             long start = System.nanoTime();
             String detail;
             try {
