@@ -26,14 +26,16 @@ import java.util.Set;
  * increment; beside them, in the same clusters,
  * jgroups-raft's own {@code CounterService} on the same stack and settings, and the floors (a loopback round trip,
  * a forced append), so that every figure also appears as a ratio; and the time from a leader's kill -9 to the next
- * successful increment.
+ * successful increment; and logging calls (local and forwarded to a collector) against plain logback.
  *
- * <p>Run (from the repository root; a full run takes about 10 minutes on 2 cores):
+ * <p>Run (from the repository root; a full run takes about 12 minutes on 2 cores):
  * <pre>
  * mvn -B -q -pl unidist-benchmarks -am install -DskipTests
  * java -cp unidist-benchmarks/target/benchmarks.jar io.unidist.bench.cluster.ClusterBench --out docs/bench-cluster
  * </pre>
- * Options: {@code --ops counter,lock,state,queue} (operation groups, default all; with state or queue but not
+ * Options: {@code --ops counter,lock,state,queue,logging} (operation groups, default all; logging: log.info calls
+ * with plain logback, the unidist-logging defaults, and the defaults forwarding to a collector JVM, each in a JVM of
+ * its own ({@link LoggingLoadMain}), ratios to plain logback; with state or queue but not
  * counter, the counter increment rows from a follower and the non-voter still run, as their baseline; failover
  * runs with counter only), {@code --data-warmup 1s} and {@code --data-window 3s} (the state and queue rows: shorter,
  * to keep a whole run near 10 minutes on 2 cores), {@code --payloads 100,10240} (bytes, state and queue rows),
@@ -71,7 +73,7 @@ public final class ClusterBench {
     private List<String> jvmOptions = List.of("-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError");
 
     /** The operation groups, in the order they run. */
-    static final List<String> GROUPS = List.of("counter", "lock", "state", "queue");
+    static final List<String> GROUPS = List.of("counter", "lock", "state", "queue", "logging");
 
     private final List<Row> rows = new ArrayList<>();
     private final List<BenchCluster.Failover> failovers = new ArrayList<>();
@@ -94,7 +96,7 @@ public final class ClusterBench {
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.err.println("usage: ClusterBench [--out DIR] [--warmup 2s] [--window 5s] [--cluster-warmup 24s]"
-                    + " [--threads 1,16] [--ops counter,lock,state,queue] [--data-warmup 1s] [--data-window 3s]"
+                    + " [--threads 1,16] [--ops counter,lock,state,queue,logging] [--data-warmup 1s] [--data-window 3s]"
                     + " [--payloads 100,10240]"
                     + " [--fsync on,off] [--failover-rounds 3] [--data-dir DIR] [--keep-data] [--jvm \"OPTIONS\"]");
             System.exit(2);
@@ -191,7 +193,13 @@ public final class ClusterBench {
                 boolean fsync = fsyncs.get(s);
                 boolean measureFailover = failoverRounds > 0 && ops.contains("counter")
                         && (fsync || !fsyncs.contains(true));
-                runCluster(s, fsync, data.resolve("cluster-" + s + (fsync ? "-fsync" : "-nofsync")), measureFailover);
+                if (ops.stream().anyMatch(o -> !o.equals("logging"))) {
+                    runCluster(s, fsync, data.resolve("cluster-" + s + (fsync ? "-fsync" : "-nofsync")),
+                            measureFailover);
+                }
+            }
+            if (ops.contains("logging")) {
+                runLogging(fsyncs.size(), data.resolve("logging"));
             }
         } finally {
             Runtime.getRuntime().removeShutdownHook(cleanup);
@@ -277,6 +285,69 @@ public final class ClusterBench {
                 }
             }
         }
+    }
+
+    /**
+     * The logging rows: per thread count, plain logback, the unidist defaults, and the defaults
+     * with forwarding to a collector, each in a JVM of its own ({@link LoggingLoadMain}).
+     */
+    private void runLogging(int session, Path dir) throws Exception {
+        String cluster = "bench-log-" + Long.toHexString(System.nanoTime() & 0xffffff);
+        int firstPort = BenchCluster.freePortRange(BenchCluster.PORT_SPAN);
+        progress("logging: starting a collector");
+        VoterProcess collector = ForwardingBench.collectorProcess(cluster, firstPort, dir.resolve("collector"));
+        collector.start();
+        collector.awaitReady(Duration.ofSeconds(90));
+        try {
+            int run = 0;
+            for (int threads : threadCounts) {
+                for (String mode : List.of("logback", "unidist", "forwarded")) {
+                    run++;
+                    List<String> args = new ArrayList<>(List.of(mode, Integer.toString(threads),
+                            Long.toString(warmup.toMillis()), Long.toString(window.toMillis()),
+                            dir.resolve(mode + "-" + threads).toString()));
+                    if (mode.equals("forwarded")) {
+                        args.addAll(List.of(cluster, ForwardingBench.CLUSTER_VOTER, Integer.toString(firstPort),
+                                Integer.toString(firstPort + run)));
+                    }
+                    String label = switch (mode) {
+                        case "logback" -> Report.PLAIN_LOGBACK;
+                        case "unidist" -> "log.info, unidist defaults";
+                        default -> "log.info, unidist defaults, forwarded";
+                    };
+                    add(new Row(session, Row.Kind.LOGGING, label, threads, Row.Role.NONE, "a JVM of its own", false, 0,
+                            loggingChild(args, dir.resolve(mode + "-" + threads + ".err"))));
+                }
+            }
+        } finally {
+            collector.kill();
+        }
+    }
+
+    private Measurement loggingChild(List<String> args, Path errors) throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(javaBin, "-Xms256m", "-Xmx1g", "-Djava.net.preferIPv4Stack=true",
+                "-cp", System.getProperty("java.class.path"), LoggingLoadMain.class.getName()));
+        cmd.addAll(args);
+        Files.createDirectories(errors.getParent());
+        Process p = new ProcessBuilder(cmd).redirectError(errors.toFile()).start();
+        String result = null;
+        try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith("result ")) {
+                    result = line.substring(7);
+                }
+            }
+        }
+        if (!p.waitFor(LoggingLoadMain.budget(warmup, window).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+        }
+        if (result == null) {
+            throw new IllegalStateException("the logging run " + args + " gave no result; see " + errors);
+        }
+        return Measurement.decode(result);
     }
 
     /** state-put rows, then (after one put of every key) state-get rows: per threads, payload, follower and non-voter. */

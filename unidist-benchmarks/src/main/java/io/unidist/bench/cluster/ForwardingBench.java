@@ -41,7 +41,7 @@ import org.slf4j.Logger;
  * --dir /tmp/forwarding-bench}.
  */
 public final class ForwardingBench {
-    private static final String CLUSTER_VOTER = "collector";
+    static final String CLUSTER_VOTER = "collector";
 
     private ForwardingBench() {
     }
@@ -141,7 +141,8 @@ public final class ForwardingBench {
         }
     }
 
-    private static VoterProcess collectorProcess(String cluster, int firstPort, Path dir) {
+    /** A {@link CollectorMain} JVM, the only voter of {@code cluster}, on {@code firstPort}. */
+    static VoterProcess collectorProcess(String cluster, int firstPort, Path dir) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-Djava.net.preferIPv4Stack=true",
                 "-cp", System.getProperty("java.class.path"), CollectorMain.class.getName(),

@@ -77,10 +77,24 @@ final class Report {
                         + ")", r.m().opsPerSecond() / b.opsPerSecond(), (double) r.m().p50Nanos() / b.p50Nanos(),
                         overFloor);
             }
+            case LOGGING: {
+                Optional<Row> plain = rows.stream().filter(c -> c.kind() == Row.Kind.LOGGING
+                        && c.operation().equals(PLAIN_LOGBACK) && c.session() == r.session()
+                        && c.threads() == r.threads()).findFirst();
+                if (plain.isEmpty() || plain.get().m().ops() == 0 || plain.get() == r) {
+                    return Ratios.NONE;
+                }
+                Measurement b = plain.get().m();
+                return new Ratios("plain logback", r.m().opsPerSecond() / b.opsPerSecond(),
+                        (double) r.m().p50Nanos() / b.p50Nanos(), Double.NaN);
+            }
             default:
                 return Ratios.NONE;
         }
     }
+
+    /** The operation of the logging rows' baseline. */
+    static final String PLAIN_LOGBACK = "log.info, plain logback FileAppender";
 
     /** The operation of unidist's counter rows, the baseline of the state and queue rows. */
     static final String COUNTER = "counter incrementAndGet";
@@ -172,6 +186,14 @@ final class Report {
                     + " to 1.5 × (warm-up + window) × the higher of the offer row's rate and half the counter"
                     + " increment's, at most " + (ClusterBench.QUEUE_FILL_BYTES >> 20) + " MiB of payload; a poll that"
                     + " gets nothing within 1 s counts as an error (and costs its thread 1 s). No background offerer.");
+        }
+        if (rows.stream().anyMatch(r -> r.kind() == Row.Kind.LOGGING)) {
+            out.add("- logging rows: log.info with three arguments, each set-up in a JVM of its own, against plain"
+                    + " logback (one FileAppender, a pattern, no caller data, flushed per record) with the same"
+                    + " threads. unidist defaults: the unidist-logging defaults as UnidistLogging.configure installs"
+                    + " them (console off). forwarded: the same with LogForwarding on, from a non-voter to a"
+                    + " collector JVM on 127.0.0.1; each run waits after its window until the collector acknowledged"
+                    + " every record.");
         }
         out.add("- CounterService is jgroups-raft's, on a raft channel built by unidist's Stacks.newRaftChannel"
                 + " (same file, same transport settings and fsync) with REDIRECT above RAFT.");

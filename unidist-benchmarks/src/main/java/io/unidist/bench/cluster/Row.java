@@ -27,7 +27,9 @@ record Row(int session, Kind kind, String operation, int threads, Role role, Str
         /** unidist: counters and locks, compared with CounterService. */
         UNIDIST,
         /** unidist: state buckets and queues, compared with unidist's counter increment. */
-        DATA
+        DATA,
+        /** Logging calls, compared with plain logback writing one file. */
+        LOGGING
     }
 
     /** Where the client is: its distance from the leader in network hops decides the floor. */
@@ -52,6 +54,6 @@ record Row(int session, Kind kind, String operation, int threads, Role role, Str
     }
 
     String fsyncLabel() {
-        return kind == Kind.FLOOR_ROUND_TRIP ? "-" : fsync ? "on" : "off";
+        return kind == Kind.FLOOR_ROUND_TRIP || kind == Kind.LOGGING ? "-" : fsync ? "on" : "off";
     }
 }

@@ -35,9 +35,6 @@ final class ClusterClient {
     private static final long MAX_ATTEMPT_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    /** A response from a voter. */
-    private record Response(byte kind, byte[] answer, String hint) { }
-
     /** The leader's answer, and how many times the command was sent to get it. */
     record Result(byte[] answer, int sends) { }
 
@@ -50,10 +47,10 @@ final class ClusterClient {
      * with the first answer to any of them, so that an answer slower than the attempt timeout
      * still ends the call (on a slow link every answer may be late).
      */
-    private record Pending(CompletableFuture<Response> attempt, CompletableFuture<Pending.Answered> answered,
+    private record Pending(CompletableFuture<Wire.Outcome> attempt, CompletableFuture<Pending.Answered> answered,
                            String target, Address to) {
         /** An answer and the voter that gave it. */
-        record Answered(Response response, String target) { }
+        record Answered(Wire.Outcome response, String target) { }
     }
 
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -63,11 +60,18 @@ final class ClusterClient {
     private final AtomicInteger rotation = new AtomicInteger();
     private volatile Map<String, Address> byName = Map.of();
     private volatile String leaderHint;
+    private final RequestLanes lanes;
 
     ClusterClient(String self, JChannel main, List<String> voters) {
         this.self = self;
         this.main = main;
         this.voters = List.copyOf(voters);
+        this.lanes = new RequestLanes(main::send, pending::containsKey, (id, why) -> {
+            Pending p = pending.get(id);
+            if (p != null) {
+                p.attempt.complete(new Wire.Outcome(Wire.UNAVAILABLE, null, "cannot send to " + p.target + ": " + why));
+            }
+        }, MAX_ATTEMPT_NANOS, TimeUnit.NANOSECONDS);
     }
 
     void viewChanged(View view) {
@@ -82,7 +86,8 @@ final class ClusterClient {
         // a request to a voter that left will never be answered: retry it now, not after the attempt timeout
         for (Pending p : pending.values()) {
             if (!view.containsMember(p.to)) {
-                p.attempt.complete(new Response(Wire.UNAVAILABLE, null, "left the view"));
+                lanes.left(p.to);
+                p.attempt.complete(new Wire.Outcome(Wire.UNAVAILABLE, null, "left the view"));
             }
         }
     }
@@ -112,6 +117,11 @@ final class ClusterClient {
         return leaderHint;
     }
 
+    /** Messages this client sent to voters and the requests they carried (more requests than messages: group commit). */
+    long[] sent() {
+        return lanes.sent();
+    }
+
     /** How many times a command was sent again after its first send, since this client started. */
     long resends() {
         return resends.get();
@@ -137,7 +147,7 @@ final class ClusterClient {
                 Pending.Answered done = answered.getNow(null);
                 if (done != null) {
                     leaderHint = done.target();
-                    return new Result(done.response().answer, sends);
+                    return new Result(done.response().answer(), sends);
                 }
                 if (left <= 0) {
                     throw new ClusterUnavailableException(what + ": no quorum answered within " + timeout
@@ -155,29 +165,29 @@ final class ClusterClient {
                     continue;
                 }
                 long id = requestIds.incrementAndGet();
-                CompletableFuture<Response> attempt = new CompletableFuture<>();
+                CompletableFuture<Wire.Outcome> attempt = new CompletableFuture<>();
                 pending.put(id, new Pending(attempt, answered, target, to));
                 sent.add(id);
                 try {
-                    main.send(Wire.request(to, id, command));
+                    lanes.send(to, id, command);
                     if (++sends > 1) {
                         resends.incrementAndGet();
                     }
                     CompletableFuture.anyOf(attempt, answered).get(Math.min(left, MAX_ATTEMPT_NANOS), TimeUnit.NANOSECONDS);
-                    Response r = attempt.getNow(null);
+                    Wire.Outcome r = attempt.getNow(null);
                     if (answered.isDone() || r == null) {
                         continue; // answered (by this send or an earlier one): returned at the top
                     }
-                    if (r.kind == Wire.NOT_LEADER) {
-                        String hint = r.hint == null || r.hint.isEmpty() ? null : r.hint;
+                    if (r.kind() == Wire.NOT_LEADER) {
+                        String hint = r.hint() == null || r.hint().isEmpty() ? null : r.hint();
                         lastProblem = target + " is not the leader" + (hint == null ? " and knows none" : "");
                         leaderHint = hint != null && !hint.equals(target) ? hint : null;
                         if (leaderHint == null) {
                             pause(Math.min(left, BACKOFF_NANOS));
                         }
                     } else {
-                        lastProblem = target + " is unavailable" + (r.hint == null || r.hint.isEmpty() ? "" : ": " + r.hint);
-                        if (r.hint != null && !r.hint.isEmpty()) {
+                        lastProblem = target + " is unavailable" + (r.hint() == null || r.hint().isEmpty() ? "" : ": " + r.hint());
+                        if (r.hint() != null && !r.hint().isEmpty()) {
                             reported = lastProblem;
                         }
                         leaderHint = null;
@@ -205,15 +215,30 @@ final class ClusterClient {
     /** A RESPONSE message arrived. */
     void responded(ByteArrayDataInputStream in) throws IOException {
         long id = in.readLong();
-        byte kind = in.readByte();
-        Response r = switch (kind) {
-            case Wire.ANSWER -> new Response(kind, Wire.readBytes(in), null);
-            case Wire.NOT_LEADER, Wire.UNAVAILABLE -> new Response(kind, null, in.readUTF());
-            default -> throw new IOException("unknown response kind " + kind);
-        };
+        Wire.Outcome r = Wire.readOutcome(in);
+        lanes.answered(id);
+        settle(id, r);
+    }
+
+    /** A RESPONSES message arrived: the answers to one REQUESTS message. */
+    void respondedBatch(ByteArrayDataInputStream in) throws IOException {
+        int n = Wire.readCount(in);
+        long[] ids = new long[n];
+        Wire.Outcome[] outcomes = new Wire.Outcome[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = in.readLong();
+            outcomes[i] = Wire.readOutcome(in);
+        }
+        lanes.answered(ids[0]);
+        for (int i = 0; i < n; i++) {
+            settle(ids[i], outcomes[i]);
+        }
+    }
+
+    private void settle(long id, Wire.Outcome r) {
         Pending p = pending.get(id);
         if (p != null) {
-            if (kind == Wire.ANSWER) {
+            if (r.kind() == Wire.ANSWER) {
                 p.answered.complete(new Pending.Answered(r, p.target));
             }
             p.attempt.complete(r);

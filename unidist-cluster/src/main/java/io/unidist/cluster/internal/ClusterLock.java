@@ -266,10 +266,7 @@ final class ClusterLock implements SharedLock {
         /** Releases in the cluster; returns whether the cluster answered. */
         boolean releaseNow(Duration timeout) {
             try {
-                node.write(Op.LOCK_RELEASE, out -> {
-                    out.writeUTF(name);
-                    out.writeLong(token);
-                }, timeout, what + " (release)");
+                release(node, name, token, timeout, what + " (release)");
                 return true;
             } catch (RuntimeException e) {
                 return false;
@@ -280,5 +277,16 @@ final class ClusterLock implements SharedLock {
         public String toString() {
             return "lease of " + what + " (fencing token " + token + (isValid() ? ")" : ", not valid)");
         }
+    }
+
+    /**
+     * Frees the grant of {@code lock} with fencing token {@code token} in the cluster (a release
+     * of a grant already gone changes nothing); throws when no quorum answered in time.
+     */
+    static void release(ClusterNode node, String lock, long token, Duration timeout, String what) {
+        node.write(Op.LOCK_RELEASE, out -> {
+            out.writeUTF(lock);
+            out.writeLong(token);
+        }, timeout, what);
     }
 }

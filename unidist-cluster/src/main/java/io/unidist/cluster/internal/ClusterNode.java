@@ -219,7 +219,24 @@ public final class ClusterNode implements Unidist {
                         main.send(Wire.notLeader(msg.getSrc(), id, null));
                     }
                 }
+                case Wire.REQUESTS -> {
+                    int n = Wire.readCount(in);
+                    long[] ids = new long[n];
+                    byte[][] commands = new byte[n][];
+                    for (int i = 0; i < n; i++) {
+                        ids[i] = in.readLong();
+                        commands[i] = Wire.readCommand(in);
+                    }
+                    if (server != null) {
+                        server.handleBatch(msg.getSrc(), ids, commands);
+                    } else {
+                        Wire.Outcome[] notLeader = new Wire.Outcome[n];
+                        java.util.Arrays.fill(notLeader, new Wire.Outcome(Wire.NOT_LEADER, null, null));
+                        main.send(Wire.responses(msg.getSrc(), ids, notLeader));
+                    }
+                }
                 case Wire.RESPONSE -> client.responded(in);
+                case Wire.RESPONSES -> client.respondedBatch(in);
                 case Wire.GRANTED -> leases.grantArrived(in.readLong(), in.readUTF(), in.readLong(), in.readLong(),
                         in.readLong());
                 case Wire.DELIVERED -> {

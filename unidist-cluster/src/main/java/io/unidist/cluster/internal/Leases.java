@@ -116,7 +116,9 @@ final class Leases implements AutoCloseable {
         }
         CompletableFuture<long[]> f = waiting.get(seq);
         // only a place this node gave up: a replayed or forged push must not release a lease held here
-        if (f == null && abandoned.remove(seq) || f != null && !f.complete(new long[] {token, since}) && f.isCancelled()) {
+        if (f != null) {
+            f.complete(new long[] {token, since});
+        } else if (abandoned.remove(seq)) {
             log.info("{}: releasing a grant of {} (fencing token {}) that no acquire waits for", node.self(), lock,
                     token);
             keepAlive.execute(() -> releaseOrphan(session, lock, token));
@@ -129,10 +131,8 @@ final class Leases implements AutoCloseable {
             return; // the session's end releases it
         }
         try {
-            node.write(Op.LOCK_RELEASE, out -> {
-                out.writeUTF(lock);
-                out.writeLong(token);
-            }, timeout().multipliedBy(2), "lock '" + lock + "' (releasing an orphaned grant)");
+            ClusterLock.release(node, lock, token, timeout().multipliedBy(2),
+                    "lock '" + lock + "' (releasing an orphaned grant)");
         } catch (RuntimeException e) {
             log.debug("{}: releasing an orphaned grant of {} (fencing token {}) failed, will retry: {}", node.self(),
                     lock, token, e.toString());

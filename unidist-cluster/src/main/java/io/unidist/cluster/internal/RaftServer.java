@@ -1,5 +1,6 @@
 package io.unidist.cluster.internal;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -159,63 +160,124 @@ final class RaftServer implements AutoCloseable {
         return raft;
     }
 
-    /**
-     * Handles a client request that arrived on the main channel. Whether it may skip the log is
-     * decided from its op: a write that claimed to be a read would otherwise be applied on the
-     * leader alone, and the replicas would differ.
-     */
+    /** Handles a client request that arrived on the main channel; the answer goes back as one RESPONSE. */
     void handle(Address from, long requestId, byte[] command) {
-        Op op = Cmd.peekOp(command);
-        if (op == null || command.length < Cmd.HEADER_BYTES || command[2] != Cmd.VERSION) {
-            // refused before the log: a command this node cannot read never reaches the replicas
-            String why = op == null ? "an unknown command id"
-                    : command.length < Cmd.HEADER_BYTES ? "a command shorter than its header"
-                    : "command version " + command[2] + " (this node reads " + Cmd.VERSION + ")";
-            refused.warn("{}: refused request {} from {}: {}", self, requestId, from, why);
-            send(Wire.answer(from, requestId, Reply.error(Reply.MALFORMED, "malformed command: " + why)));
-            return;
+        serve(new byte[][] {command}).thenAccept(out -> send(Wire.response(from, requestId, out[0])));
+    }
+
+    /**
+     * Handles a client's REQUESTS message: its writes enter the log as one entry (group commit:
+     * one append, one fsync, one replication message for all of them), and every answer goes back
+     * in one RESPONSES message once the last is known.
+     */
+    void handleBatch(Address from, long[] ids, byte[][] commands) {
+        serve(commands).thenAccept(out -> send(Wire.responses(from, ids, out)));
+    }
+
+    /**
+     * The outcome of each command, in order. Whether a command may skip the log is decided from
+     * its op: a write that claimed to be a read would otherwise be applied on the leader alone,
+     * and the replicas would differ. A command this node cannot read never reaches the replicas.
+     */
+    private CompletableFuture<Wire.Outcome[]> serve(byte[][] commands) {
+        Wire.Outcome[] out = new Wire.Outcome[commands.length];
+        List<Integer> valid = new ArrayList<>(commands.length);
+        for (int i = 0; i < commands.length; i++) {
+            byte[] command = commands[i];
+            Op op = Cmd.peekOp(command);
+            if (op == null || command.length < Cmd.HEADER_BYTES || command[2] != Cmd.VERSION) {
+                String why = op == null ? "an unknown command id"
+                        : command.length < Cmd.HEADER_BYTES ? "a command shorter than its header"
+                        : "command version " + command[2] + " (this node reads " + Cmd.VERSION + ")";
+                refused.warn("{}: refused a request: {}", self, why);
+                out[i] = Wire.Outcome.answered(Reply.error(Reply.MALFORMED, "malformed command: " + why));
+            } else {
+                valid.add(i);
+            }
+        }
+        if (valid.isEmpty()) {
+            return CompletableFuture.completedFuture(out);
         }
         if (!raft.isLeader()) {
-            send(Wire.notLeader(from, requestId, leaderName()));
-            return;
+            return CompletableFuture.completedFuture(fill(out, valid, notLeader()));
         }
         CompletableFuture<byte[]> started = beginTerm(raft.currentTerm()).committed();
         if (!started.isDone()) {
-            // off RAFT's thread, which completes the future: handle() appends, and may wait for room
-            started.whenCompleteAsync((r, e) -> {
-                if (e == null) {
-                    handle(from, requestId, command);
-                } else {
-                    send(Wire.notLeader(from, requestId, raft.isLeader() ? null : leaderName()));
-                }
-            }, reconciler);
-            return;
+            // off RAFT's thread, which completes the future: serving appends, and may wait for room
+            return started.handleAsync((r, e) -> e == null ? serve(commands)
+                    : CompletableFuture.completedFuture(fill(out, valid, notLeader())), reconciler)
+                    .thenCompose(f -> f);
         }
         // a leader new to its term reads through the log until it commits an entry of that term
-        boolean skipLog = op.read && raft.readsFromCommitIndex();
-        ByteArrayDataOutputStream entry = entry(skipLog ? Cmd.READ_FORMAT : Cmd.ENTRY_FORMAT, command, command.length);
-        CompletableFuture<byte[]> result;
+        boolean readsSkipLog = raft.readsFromCommitIndex();
+        long now = System.currentTimeMillis();
+        List<CompletableFuture<?>> parts = new ArrayList<>();
+        List<Integer> writes = new ArrayList<>();
+        for (int i : valid) {
+            if (readsSkipLog && Cmd.peekOp(commands[i]).read) {
+                int at = i;
+                parts.add(submit(entry(Cmd.READ_FORMAT, now, commands[i]), true)
+                        .handle((answer, error) -> out[at] = outcome(answer, error)));
+            } else {
+                writes.add(i);
+            }
+        }
+        if (writes.size() == 1) {
+            int at = writes.get(0);
+            parts.add(submit(entry(Cmd.ENTRY_FORMAT, now, commands[at]), false)
+                    .handle((answer, error) -> out[at] = outcome(answer, error)));
+        } else if (writes.size() > 1) {
+            List<byte[]> batch = new ArrayList<>(writes.size());
+            writes.forEach(i -> batch.add(commands[i]));
+            parts.add(submit(Cmd.batchEntry(now, batch), false).handle((answer, error) -> {
+                byte[][] answers = null;
+                Throwable failure = error;
+                if (failure == null) {
+                    try {
+                        answers = Cmd.readAnswers(answer, writes.size());
+                    } catch (java.io.IOException e) {
+                        failure = e; // the state machine refused the entry as a whole
+                        log.warn("{}: a batch entry was refused: {}", self, e.toString());
+                    }
+                }
+                for (int k = 0; k < writes.size(); k++) {
+                    out[writes.get(k)] = failure == null ? outcome(answers[k], null)
+                            : error != null ? outcome(null, error)
+                            : Wire.Outcome.answered(Reply.error(Reply.MALFORMED, "malformed batch: " + failure.getMessage()));
+                }
+                return null;
+            }));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> out);
+    }
+
+    /** Hands an entry (or a read) to RAFT; a refusal (not the leader any more) comes back as a failed future. */
+    private CompletableFuture<byte[]> submit(ByteArrayDataOutputStream entry, boolean read) {
         try {
-            result = skipLog ? raft.getAsync(entry.buffer(), 0, entry.position(), null)
+            return read ? raft.getAsync(entry.buffer(), 0, entry.position(), null)
                     : raft.setAsync(entry.buffer(), 0, entry.position(), null);
         } catch (Exception e) {
-            send(Wire.notLeader(from, requestId, leaderName()));
-            return;
+            return CompletableFuture.failedFuture(e);
         }
-        result.whenComplete((answer, error) -> {
-            if (error == null) {
-                send(Wire.answer(from, requestId, answer == null ? Reply.okEmpty() : answer));
-                return;
-            }
-            log.debug("{}: request {} from {} failed: {}", self, requestId, from, error.toString());
-            String writeFailure = raft.recentWriteFailure();
-            if (writeFailure != null) {
-                // the client tries the others, and names this if none answers: a full disk is not a lost quorum
-                send(Wire.unavailable(from, requestId, self + ": " + writeFailure));
-            } else {
-                send(Wire.notLeader(from, requestId, raft.isLeader() ? null : leaderName()));
-            }
-        });
+    }
+
+    private Wire.Outcome outcome(byte[] answer, Throwable error) {
+        if (error == null) {
+            return Wire.Outcome.answered(answer == null ? Reply.okEmpty() : answer);
+        }
+        log.debug("{}: a request failed: {}", self, error.toString());
+        String writeFailure = raft.recentWriteFailure();
+        // the client tries the others, and names this if none answers: a full disk is not a lost quorum
+        return writeFailure != null ? new Wire.Outcome(Wire.UNAVAILABLE, null, self + ": " + writeFailure) : notLeader();
+    }
+
+    private Wire.Outcome notLeader() {
+        return new Wire.Outcome(Wire.NOT_LEADER, null, raft.isLeader() ? null : leaderName());
+    }
+
+    private static Wire.Outcome[] fill(Wire.Outcome[] out, List<Integer> at, Wire.Outcome outcome) {
+        at.forEach(i -> out[i] = outcome);
+        return out;
     }
 
     /** The main channel's view changed: a node that left loses its sessions. */
@@ -298,9 +360,17 @@ final class RaftServer implements AutoCloseable {
 
     /** A log entry (or a read) as the state machine takes it: format, the leader's clock, the command. */
     private static ByteArrayDataOutputStream entry(byte format, byte[] command, int length) {
+        return entry(format, System.currentTimeMillis(), command, length);
+    }
+
+    private static ByteArrayDataOutputStream entry(byte format, long now, byte[] command) {
+        return entry(format, now, command, command.length);
+    }
+
+    private static ByteArrayDataOutputStream entry(byte format, long now, byte[] command, int length) {
         ByteArrayDataOutputStream entry = new ByteArrayDataOutputStream(length + 9);
         entry.writeByte(format);
-        entry.writeLong(System.currentTimeMillis());
+        entry.writeLong(now);
         entry.write(command, 0, length);
         return entry;
     }

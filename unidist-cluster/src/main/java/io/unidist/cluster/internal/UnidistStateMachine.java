@@ -79,17 +79,32 @@ public final class UnidistStateMachine implements StateMachine {
 
     @Override
     public synchronized byte[] apply(byte[] data, int offset, int length, boolean serializeResponse) {
-        Cmd cmd = null;
         try {
             if (length < 1) {
                 throw new IOException("empty entry");
             }
             ByteArrayDataInputStream in = new ByteArrayDataInputStream(data, offset, length);
             byte format = in.readByte();
+            if (format == Cmd.BATCH_FORMAT) {
+                return applyBatch(in);
+            }
             if (format != Cmd.ENTRY_FORMAT && format != Cmd.READ_FORMAT) {
                 throw new IOException("unknown entry format " + format);
             }
-            long stamp = in.readLong();
+            return applyOne(in, format, in.readLong());
+        } catch (IOException | RuntimeException e) {
+            refused.warn("{}: refused malformed entry: {}", self, e.toString());
+            return Reply.error(Reply.MALFORMED, "malformed entry: " + e.getMessage());
+        }
+    }
+
+    /**
+     * One command, its answer; a command that cannot be read or applied gets a MALFORMED answer
+     * and changes nothing (so a damaged command in a batch fails alone).
+     */
+    private byte[] applyOne(ByteArrayDataInputStream in, byte format, long stamp) {
+        Cmd cmd = null;
+        try {
             cmd = Cmd.read(in);
             if (cmd.op.read) {
                 return read(cmd);
@@ -103,6 +118,20 @@ public final class UnidistStateMachine implements StateMachine {
             refused.warn("{}: refused malformed command {}: {}", self, cmd == null ? "" : cmd, e.toString());
             return Reply.error(Reply.MALFORMED, "malformed command " + (cmd == null ? "" : cmd + " ") + e.getMessage());
         }
+    }
+
+    /**
+     * A batch entry ({@link Cmd#BATCH_FORMAT}): the commands in order, all with the batch's
+     * stamp, as if each had an entry of its own; the answers in the same order.
+     */
+    private byte[] applyBatch(ByteArrayDataInputStream in) throws IOException {
+        long stamp = in.readLong();
+        List<ByteArrayDataInputStream> commands = Cmd.readBatch(in);
+        byte[][] answers = new byte[commands.size()][];
+        for (int i = 0; i < answers.length; i++) {
+            answers[i] = applyOne(commands.get(i), Cmd.ENTRY_FORMAT, stamp);
+        }
+        return Cmd.writeAnswers(answers);
     }
 
     /**

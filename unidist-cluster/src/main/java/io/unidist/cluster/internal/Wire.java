@@ -36,6 +36,12 @@ final class Wire {
     static final byte CHANGED = 5;
     /** A {@link io.unidist.cluster.ClusterMessaging} message: topic, payload. */
     static final byte APP = 6;
+    /** Several requests of one client in one message: count, then each request's id and command. */
+    static final byte REQUESTS = 7;
+    /** The answers to one {@link #REQUESTS} message, in one message: count, then each as in a RESPONSE. */
+    static final byte RESPONSES = 8;
+    /** Most requests in one {@link #REQUESTS} message: a count above it is refused before anything is allocated. */
+    static final int MAX_BATCH = 4096;
 
     static final byte ANSWER = 0;
     static final byte NOT_LEADER = 1;
@@ -92,28 +98,92 @@ final class Wire {
         return message(to, out);
     }
 
-    static Message answer(Address to, long requestId, byte[] answer) {
-        ByteArrayDataOutputStream out = start(RESPONSE, answer.length + 16);
-        out.writeLong(requestId);
-        out.writeByte(ANSWER);
-        out.writeInt(answer.length);
-        out.write(answer);
+    /** Several requests in one message; {@code ids} and {@code commands} are parallel. */
+    static Message requests(Address to, long[] ids, byte[][] commands, int count) {
+        int size = 4;
+        for (int i = 0; i < count; i++) {
+            size += 12 + commands[i].length;
+        }
+        ByteArrayDataOutputStream out = start(REQUESTS, size);
+        out.writeInt(count);
+        for (int i = 0; i < count; i++) {
+            out.writeLong(ids[i]);
+            out.writeInt(commands[i].length);
+            out.write(commands[i]);
+        }
         return message(to, out);
+    }
+
+    /** Reads the count of a {@link #REQUESTS} or {@link #RESPONSES} message, refusing an impossible one. */
+    static int readCount(ByteArrayDataInputStream in) throws IOException {
+        int n = in.readInt();
+        int left = in.limit() - in.position();
+        // every item takes at least 12 bytes (an id and a length or a kind)
+        if (n < 1 || n > MAX_BATCH || (long) n * 9 > left) {
+            throw new IOException("batch of " + n + " items does not fit the message (" + left + " bytes left, at most "
+                    + MAX_BATCH + " items)");
+        }
+        return n;
+    }
+
+    /** One answer of a {@link #RESPONSES} message, as {@link RaftServer} hands it over. */
+    record Outcome(byte kind, byte[] answer, String hint) {
+        static Outcome answered(byte[] answer) {
+            return new Outcome(ANSWER, answer, null);
+        }
+    }
+
+    /** The answers to a {@link #REQUESTS} message; {@code ids} and {@code outcomes} are parallel. */
+    static Message responses(Address to, long[] ids, Outcome[] outcomes) {
+        int size = 4;
+        for (Outcome o : outcomes) {
+            size += 16 + (o.answer() != null ? o.answer().length : 64);
+        }
+        ByteArrayDataOutputStream out = start(RESPONSES, size);
+        out.writeInt(ids.length);
+        for (int i = 0; i < ids.length; i++) {
+            out.writeLong(ids[i]);
+            writeOutcome(out, outcomes[i]);
+        }
+        return message(to, out);
+    }
+
+    /** Reads an outcome as {@link #writeOutcome} wrote it. */
+    static Outcome readOutcome(ByteArrayDataInputStream in) throws IOException {
+        byte kind = in.readByte();
+        return switch (kind) {
+            case ANSWER -> new Outcome(kind, readBytes(in), null);
+            case NOT_LEADER, UNAVAILABLE -> new Outcome(kind, null, in.readUTF());
+            default -> throw new IOException("unknown response kind " + kind);
+        };
+    }
+
+    private static void writeOutcome(ByteArrayDataOutputStream out, Outcome o) {
+        out.writeByte(o.kind());
+        if (o.kind() == ANSWER) {
+            out.writeInt(o.answer().length);
+            out.write(o.answer());
+        } else {
+            out.writeUTF(o.hint() == null ? "" : o.hint());
+        }
+    }
+
+    static Message answer(Address to, long requestId, byte[] answer) {
+        return response(to, requestId, Outcome.answered(answer));
     }
 
     static Message notLeader(Address to, long requestId, String leader) {
-        ByteArrayDataOutputStream out = start(RESPONSE, 64);
-        out.writeLong(requestId);
-        out.writeByte(NOT_LEADER);
-        out.writeUTF(leader == null ? "" : leader);
-        return message(to, out);
+        return response(to, requestId, new Outcome(NOT_LEADER, null, leader));
     }
 
     static Message unavailable(Address to, long requestId, String reason) {
-        ByteArrayDataOutputStream out = start(RESPONSE, 64);
+        return response(to, requestId, new Outcome(UNAVAILABLE, null, reason));
+    }
+
+    static Message response(Address to, long requestId, Outcome outcome) {
+        ByteArrayDataOutputStream out = start(RESPONSE, 16 + (outcome.answer() != null ? outcome.answer().length : 64));
         out.writeLong(requestId);
-        out.writeByte(UNAVAILABLE);
-        out.writeUTF(reason == null ? "" : reason);
+        writeOutcome(out, outcome);
         return message(to, out);
     }
 

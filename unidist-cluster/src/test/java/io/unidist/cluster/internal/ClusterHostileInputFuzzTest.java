@@ -288,7 +288,7 @@ class ClusterHostileInputFuzzTest {
             b[0] = Wire.MAGIC_0;
             b[1] = Wire.MAGIC_1;
             b[2] = Wire.VERSION;
-            b[3] = (byte) (1 + random.nextInt(Wire.APP));
+            b[3] = (byte) (1 + random.nextInt(Wire.RESPONSES));
             return new Input("garbage after a real header", anyNode, member, b, true);
         }
         if (kind < 32) {
@@ -316,7 +316,7 @@ class ClusterHostileInputFuzzTest {
             return new Input("another wire version", c.node(), c.src(), b, true);
         }
         if (kind < 70) {
-            byte type = (byte) (random.nextBoolean() ? 0 : Wire.APP + 1 + random.nextInt(100));
+            byte type = (byte) (random.nextBoolean() ? 0 : Wire.RESPONSES + 1 + random.nextInt(100));
             return new Input("unknown message type", anyNode, member, sealed(type, out -> out.writeLong(i)), true);
         }
         if (kind < 80) {
@@ -331,10 +331,20 @@ class ClusterHostileInputFuzzTest {
     /** A message of each type whose length field claims far more than the message holds. */
     private Input hugeLength(Random random, String target, Address member) {
         int length = HUGE_LENGTHS[random.nextInt(HUGE_LENGTHS.length)];
-        byte type = (byte) (Wire.REQUEST + random.nextInt(Wire.APP));
+        byte type = (byte) (Wire.REQUEST + random.nextInt(Wire.RESPONSES));
+        boolean count = random.nextInt(4) == 0; // a batch's item count past any limit, rather than a length
         byte[] bytes = sealed(type, out -> {
             switch (type) {
                 case Wire.REQUEST -> out.writeLong(1);
+                case Wire.REQUESTS -> {
+                    out.writeInt(count ? length : 1);
+                    out.writeLong(1);
+                }
+                case Wire.RESPONSES -> {
+                    out.writeInt(count ? length : 1);
+                    out.writeLong(1);
+                    out.writeByte(Wire.ANSWER);
+                }
                 case Wire.RESPONSE -> {
                     out.writeLong(1);
                     out.writeByte(Wire.ANSWER);
