@@ -270,6 +270,29 @@ public class UnidistRaft extends RAFT {
      * commit by counting alone. The same loop released the reads waiting for a majority's
      * answer at once: a leader alone answered reads (seen with 2 voters, one down).
      */
+    /**
+     * jgroups-raft's commit table, except that a late or duplicated successful append response
+     * (an earlier AppendEntries answered after a later one) no longer moves a follower's next
+     * index back below what it is known to hold: jgroups-raft 1.1.4 did, which broke its own
+     * invariant (an AssertionError with -ea) and made it resend entries the follower had.
+     */
+    @Override
+    protected void createCommitTable() {
+        List<org.jgroups.Address> members = view != null ? new java.util.ArrayList<>(view.getMembers())
+                : new java.util.ArrayList<>();
+        members.remove(local_addr);
+        commit_table = new org.jgroups.raft.util.CommitTable(members, last_appended + 1) {
+            @Override
+            public org.jgroups.raft.util.CommitTable update(org.jgroups.Address member, long matchIndex, long nextIndex,
+                    long commitIndex, boolean singleResend, boolean overwrite) {
+                Entry e = get(member);
+                // only a success (no single resend, no overwrite) is clamped: a failure may rewind on purpose
+                long next = e != null && !singleResend && !overwrite ? Math.max(nextIndex, e.matchIndex() + 1) : nextIndex;
+                return super.update(member, matchIndex, next, commitIndex, singleResend, overwrite);
+            }
+        };
+    }
+
     @Override
     protected RAFT commitLogTo(long indexInclusive, boolean serializeResponse) {
         if (!(impl instanceof Leader)) {
