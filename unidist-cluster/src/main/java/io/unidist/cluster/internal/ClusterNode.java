@@ -536,7 +536,8 @@ public final class ClusterNode implements Unidist {
         leases.close();
         watches.close();
         closeQuietly(server, main);
-        log.info("{}: left cluster '{}'", self, config.clusterName());
+        long[] sent = client.sent();
+        log.info("{}: left cluster '{}' (sent {} requests in {} messages)", self, config.clusterName(), sent[1], sent[0]);
     }
 
     /** The client that sends this node's commands to the leader (for tests). */
