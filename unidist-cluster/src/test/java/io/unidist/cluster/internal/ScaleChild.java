@@ -38,12 +38,12 @@ import org.jgroups.protocols.MsgStats;
  * RES heapPerNode rssPerNode threads fds nodes threadsOfANonVoter   bytes, after a full GC
  * READY
  * MARK k -> M k node leader commitIndex cpuNanos msgsIn msgsOut (per local voter), C k processCpuNanos,
- *           R k msgsReceivedByAllLocalNodes, MARKED k
+ *           R k msgsReceivedByAllLocalNodes, K k kind=cpuNanos;... (every thread, by kind), MARKED k
  * L node t             a local voter became leader
  * VS min max t         the smallest and largest view of the local nodes changed
  * H type field...      a workload record (FaultHistories)
  * P start end ok       a failover probe call
- * CRASHED node t, STOPPED, DRAINED, CLOSED t
+ * CRASHED node start end (the crash began, the node is down), STOPPED, DRAINED, CLOSED t
  * </pre>
  * Commands: {@code START}, {@code PROBE}, {@code MARK k}, {@code CRASH node}, {@code STOP},
  * {@code DRAIN}, {@code CLOSE}, {@code EXIT}.
@@ -55,7 +55,12 @@ public final class ScaleChild implements FaultWorkload.Host {
     private final List<String> voters;
     private final Map<String, ClusterNode> live = new ConcurrentHashMap<>();
     private final Map<String, ScaleMeter.ThreadCpu> voterCpu = new ConcurrentHashMap<>();
-    private final ExecutorService pool = Executors.newCachedThreadPool();
+    private ScaleMeter.ThreadCpu everyThread;
+    private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "scale-worker");
+        t.setDaemon(true);
+        return t;
+    });
     private final PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false,
             StandardCharsets.UTF_8);
 
@@ -130,8 +135,13 @@ public final class ScaleChild implements FaultWorkload.Host {
                 voterCpu.put(n.nodeName(), new ScaleMeter.ThreadCpu(ScaleMeter.threadsOf(n.nodeName())));
             }
         }
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
-        ticker.scheduleWithFixedDelay(watcher(), 0, 5, TimeUnit.MILLISECONDS);
+        everyThread = new ScaleMeter.ThreadCpu(name -> true, 1_000);
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "scale-watcher");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleWithFixedDelay(watcher(), 0, 20, TimeUnit.MILLISECONDS);
         say("READY");
         commands();
         ticker.shutdownNow();
@@ -209,7 +219,7 @@ public final class ScaleChild implements FaultWorkload.Host {
                     if (n != null) {
                         long t = System.nanoTime();
                         n.crashForTest();
-                        say("CRASHED " + c[1] + " " + t);
+                        say("CRASHED " + c[1] + " " + t + " " + System.nanoTime());
                     }
                 }
                 case "STOP" -> {
@@ -256,6 +266,10 @@ public final class ScaleChild implements FaultWorkload.Host {
                     Long.toString(main.getNumMsgsSent() + raft.getNumMsgsSent())));
         }
         say("C " + k + " " + ScaleMeter.processCpuNanos());
+        StringBuilder kinds = new StringBuilder("K " + k + " ");
+        everyThread.byKind().forEach((kind, nanos) -> kinds.append(kind.replace(' ', '_')).append('=').append(nanos)
+                .append(';'));
+        say(kinds.toString());
         say("R " + k + " " + live.values().stream().mapToLong(n -> stats(n.mainChannel()).getNumMsgsReceived()).sum());
         say("MARKED " + k);
     }

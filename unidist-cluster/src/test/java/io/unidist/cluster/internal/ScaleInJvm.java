@@ -59,7 +59,11 @@ final class ScaleInJvm implements FaultWorkload.Host, AutoCloseable {
     private final Map<String, ClusterNode> live = new ConcurrentHashMap<>();
     private final List<String> names = new ArrayList<>();
     private final ScaleLoad load = new ScaleLoad(new FaultHistories());
-    private final ExecutorService pool = Executors.newCachedThreadPool();
+    private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "scale-worker");
+        t.setDaemon(true);
+        return t;
+    });
     private TestCluster cluster;
 
     private ScaleInJvm(int size, ScaleRun.Settings settings, Path dir) {
@@ -154,13 +158,18 @@ final class ScaleInJvm implements FaultWorkload.Host, AutoCloseable {
         long t0 = System.nanoTime();
         double leaderPerSecond;
         try (ScaleMeter.ThreadCpu leaderCpu = new ScaleMeter.ThreadCpu(ScaleMeter.threadsOf(leader));
-             ScaleMeter.ThreadCpu everyThread = new ScaleMeter.ThreadCpu(name -> true)) {
+             ScaleMeter.ThreadCpu everyThread = new ScaleMeter.ThreadCpu(name -> true, 1_000)) {
             pause(settings.idle());
-            r.note("the process's CPU at idle by thread: %s", ScaleRun.shares(everyThread.byKind()));
+            Map<String, Long> kinds = everyThread.byKind();
+            r.note("the process's CPU at idle by thread: %s", ScaleRun.shares(kinds));
+            long nodesOwn = kinds.entrySet().stream().filter(e -> !e.getKey().startsWith("scale"))
+                    .mapToLong(Map.Entry::getValue).sum();
             double seconds = (System.nanoTime() - t0) / 1e9;
             leaderPerSecond = leaderCpu.nanos() / seconds;
             long[] leader1 = messages(l);
             r.put("idle: process CPU (% of one core)", "%.1f", (ScaleMeter.processCpuNanos() - cpu0) / seconds / 1e7);
+            r.put("idle: of which the nodes' threads, not GC, JIT or this driver's (% of one core)", "%.1f",
+                    nodesOwn / seconds / 1e7);
             r.put("idle: leader's CPU (% of one core)", "%.2f", leaderPerSecond / 1e7);
             r.put("idle: messages received per node per second", "%.1f",
                     (receivedByAll() - received0) / seconds / live.size());
@@ -212,6 +221,7 @@ final class ScaleInJvm implements FaultWorkload.Host, AutoCloseable {
         pause(Duration.ofSeconds(1));
         long killed = System.nanoTime();
         cluster.crash(leader);
+        long down = System.nanoTime(); // a call that began before this may still have reached the old leader
         live.remove(leader);
         List<String> others = cluster.voters().stream().filter(v -> !v.equals(leader)).toList();
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(5))
@@ -229,7 +239,7 @@ final class ScaleInJvm implements FaultWorkload.Host, AutoCloseable {
         }
         probe.get(2, TimeUnit.MINUTES);
         long stopped = System.nanoTime();
-        ScaleLoad.Call next = load.firstProbeSuccessAfter(killed);
+        ScaleLoad.Call next = load.firstProbeSuccessAfter(down);
         r.put("failover: kill → new leader (ms)", "%s", ScaleResult.ms(elected - killed));
         r.put("failover: kill → every node's view without it (ms)", "%s", ScaleResult.ms(viewed - killed));
         r.put("failover: kill → next successful call of a non-voter (ms)", "%s",

@@ -24,8 +24,9 @@ import java.util.stream.Stream;
  * threads {@code "<kind>-<n>,<cluster>,<node>"} (the raft channel's cluster ends in
  * {@code .raft}), unidist's own {@code "unidist-<kind>-<node>"}, RAFT's runner
  * {@code "unidist-raft-<node>"} ({@link UnidistRaft}). {@link ThreadCpu} samples the CPU time
- * of the matching threads every {@value #SAMPLE_MILLIS} ms and keeps the last value of each, so
- * that a pool thread that ends within a window loses at most one sample period of its time.
+ * of the matching threads every {@value #SAMPLE_MILLIS} ms (or a period of the caller's) and
+ * keeps the last value of each, so that a pool thread that ends within a window loses at most
+ * one sample period of its time. The sampler's own thread is "scale-cpu-sampler".
  */
 final class ScaleMeter {
     static final long SAMPLE_MILLIS = 100;
@@ -92,8 +93,8 @@ final class ScaleMeter {
      * "unidist-raft"), with ".raft" added for a thread of a voter's raft channel.
      */
     static String kind(String threadName) {
-        String[] parts = threadName.split(",");
-        String base = parts[0].replaceAll("-[0-9]+$", "");
+        String[] parts = threadName.replaceAll("\\s*\\[[^]]*]", "").split(","); // "Selector [/127.0.0.1:7800]"
+        String base = parts[0].replaceAll("-[0-9]+$", "").replaceAll("#[0-9]+$", "");
         if (parts.length == 1) {
             base = base.replaceAll("-[^-]+$", ""); // unidist-raft-v1
         }
@@ -129,9 +130,14 @@ final class ScaleMeter {
         private boolean first = true;
 
         ThreadCpu(Predicate<String> which) {
+            this(which, SAMPLE_MILLIS);
+        }
+
+        /** Sampling every {@code periodMillis}: a thread that ends loses at most that much of its time. */
+        ThreadCpu(Predicate<String> which, long periodMillis) {
             this.which = which;
             sample();
-            sampler.scheduleAtFixedRate(this::sample, SAMPLE_MILLIS, SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
+            sampler.scheduleAtFixedRate(this::sample, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
         }
 
         private synchronized void sample() {

@@ -202,8 +202,8 @@ final class ScaleProcesses implements AutoCloseable {
 
     private ScaleResult measure() throws Exception {
         checkThreads();
-        ScaleResult r = new ScaleResult(String.format(Locale.ROOT, "%d processes on 127.0.0.1, %s (%s%s)",
-                settings.processes(), settings.transport(),
+        ScaleResult r = new ScaleResult(String.format(Locale.ROOT, "%d processes on 127.0.0.1%s, %s (%s%s)",
+                settings.processes(), settings.stagger() ? " started one after another" : "", settings.transport(),
                 settings.transport().equals("TCP") ? "unidist-local.xml" : "unidist-local.xml with TCP replaced by "
                         + settings.transport(), settings.processVars().isEmpty() ? ""
                         : " with " + new java.util.TreeMap<>(settings.processVars())), size);
@@ -218,6 +218,10 @@ final class ScaleProcesses implements AutoCloseable {
         start(0);
         awaitSaid(children.get(0), l -> l.startsWith("SEEDED"), Duration.ofMinutes(2));
         for (int p = 1; p < layout.size(); p++) {
+            if (settings.stagger()) {
+                // one process's nodes join at a time: on two cores, 200 joins at once starve the coordinator
+                awaitSaid(children.get(p - 1), l -> l.startsWith("JOINED"), Duration.ofMinutes(10));
+            }
             start(p);
         }
         List<String> ready = awaitAll("READY", Duration.ofMinutes(15));
@@ -250,7 +254,14 @@ final class ScaleProcesses implements AutoCloseable {
         String leader = b.leader();
         double leaderCpu = (b.cpu(leader) - a.cpu(leader)) / seconds;
         r.note("leader %s", leader);
+        Map<String, Long> idleKinds = new java.util.HashMap<>();
+        b.kinds.forEach((kind, nanos) -> idleKinds.put(kind, nanos - a.kinds.getOrDefault(kind, 0L)));
+        r.note("the processes' CPU at idle by thread: %s", ScaleRun.shares(sortedByValue(idleKinds)));
+        long nodesOwn = idleKinds.entrySet().stream().filter(e -> !e.getKey().startsWith("scale"))
+                .mapToLong(Map.Entry::getValue).sum();
         r.put("idle: CPU of all processes (% of one core)", "%.1f", (b.processCpu - a.processCpu) / seconds / 1e7);
+        r.put("idle: of which the nodes' threads, not GC, JIT or this driver's (% of one core)", "%.1f",
+                nodesOwn / seconds / 1e7);
         r.put("idle: leader's CPU (% of one core)", "%.2f", leaderCpu / 1e7);
         r.put("idle: messages received per node per second", "%.1f", (b.received - a.received) / seconds / size);
         r.put("idle: leader messages in / out per second", "%,.0f / %,.0f", (b.in(leader) - a.in(leader)) / seconds,
@@ -286,7 +297,9 @@ final class ScaleProcesses implements AutoCloseable {
         ScaleInJvm.pause(Duration.ofSeconds(1));
         Child host = children.get(voters.indexOf(leader));
         host.in.println("CRASH " + leader);
-        long killed = Long.parseLong(awaitSaid(host, l -> l.startsWith("CRASHED"), Duration.ofMinutes(1)).split(" ")[2]);
+        String[] crashed = awaitSaid(host, l -> l.startsWith("CRASHED"), Duration.ofMinutes(1)).split(" ");
+        long killed = Long.parseLong(crashed[2]);
+        long down = Long.parseLong(crashed[3]); // a call that began before this may still have reached the old leader
         long elected = Long.parseLong(awaitAny(l -> l.startsWith("L ") && !l.split(" ")[1].equals(leader)
                 && Long.parseLong(l.split(" ")[2]) > killed, Duration.ofMinutes(2)).split(" ")[2]);
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(20)).until(() -> children.stream()
@@ -299,7 +312,7 @@ final class ScaleProcesses implements AutoCloseable {
         Child drainer = children.get(children.size() - 1);
         drainer.in.println("DRAIN");
         awaitSaid(drainer, "DRAINED"::equals, Duration.ofMinutes(3));
-        ScaleLoad.Call next = load.firstProbeSuccessAfter(killed);
+        ScaleLoad.Call next = load.firstProbeSuccessAfter(down);
         r.put("failover: kill → new leader (ms)", "%s", ScaleResult.ms(elected - killed));
         r.put("failover: kill → every node's view without it (ms)", "%s", ScaleResult.ms(viewed - killed));
         r.put("failover: kill → next successful call of a non-voter (ms)", "%s",
@@ -325,6 +338,7 @@ final class ScaleProcesses implements AutoCloseable {
         final Map<String, String[]> voters = new java.util.HashMap<>();
         long processCpu;
         long received;
+        final Map<String, Long> kinds = new java.util.HashMap<>();
 
         String leader() {
             return voters.entrySet().stream().filter(e -> e.getValue()[3].equals("1")).map(Map.Entry::getKey)
@@ -361,12 +375,27 @@ final class ScaleProcesses implements AutoCloseable {
                         case "M" -> m.voters.put(f[2], f);
                         case "C" -> m.processCpu += Long.parseLong(f[2]);
                         case "R" -> m.received += Long.parseLong(f[2]);
+                        case "K" -> {
+                            if (f.length > 2) {
+                                for (String kv : f[2].split(";")) {
+                                    String[] e = kv.split("=");
+                                    m.kinds.merge(e[0].replace('_', ' '), Long.parseLong(e[1]), Long::sum);
+                                }
+                            }
+                        }
                         default -> { }
                     }
                 }
             }
         }
         return m;
+    }
+
+    private static Map<String, Long> sortedByValue(Map<String, Long> m) {
+        Map<String, Long> sorted = new java.util.LinkedHashMap<>();
+        m.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
     }
 
     private void start(int p) throws IOException {

@@ -29,11 +29,13 @@ import org.slf4j.LoggerFactory;
  *       voters, the rest non-voters): time to form, heap, threads and descriptors per node,
  *       the idle cost of membership, calls and commits per second, latency, the leader's CPU
  *       per commit, a leader's crash under load, and the checkers' verdict ({@link ScaleInJvm}).</li>
- *   <li>In child processes on 127.0.0.1 over TCP ({@code unidist-local.xml}; default 4
- *       processes of 50 nodes): the same, measured in each process ({@link ScaleProcesses}).</li>
+ *   <li>In child processes on 127.0.0.1 over TCP ({@code unidist-local.xml}, {@code --processes
+ *       PxN}, none by default): the same, measured in each process ({@link ScaleProcesses}).</li>
  * </ul>
  * Writes {@code scale-run.md} and {@code scale-run.csv} to {@code --out} (default
- * {@code target/scale}); docs/SCALE.md shows a run and what its figures mean.
+ * {@code target/scale}); docs/SCALE.md shows the runs, what their figures mean, and what 2,000
+ * and 10,000 nodes would need. On two cores, 200 nodes run in one JVM; in processes over TCP,
+ * 4 x 25 do and 4 x 50 do not (docs/SCALE.md says why).
  *
  * <p>Run from the project root (no {@code mvn install} needed: the modules' own classes come
  * first on the class path):
@@ -42,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * mvn -o -q -pl unidist-cluster dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * nice -n 19 java -Xmx4g -Xss512k -cp unidist-cluster/target/test-classes:unidist-cluster/target/classes:\
  * unidist-core/target/classes:unidist-core/target/test-classes:$(cat unidist-cluster/target/cp.txt) \
- *     io.unidist.cluster.internal.ScaleRun --sizes 10,50,100,200 --processes 4x50 --out docs/scale
+ *     io.unidist.cluster.internal.ScaleRun --sizes 10,50,100,200 --out docs/scale/jvm
+ * ... ScaleRun --sizes none --processes 4x25 --transport TCP_NIO2 --joiners 8 --out docs/scale/processes-100
  * </pre>
  * Options: {@code --sizes} (in-JVM cluster sizes; {@code none} to skip), {@code --processes
  * PxN} ({@code 0} to skip), {@code --load} (measured load window), {@code --after-kill} (load
@@ -51,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * {@code --jvm-vars k=v,k=v} (variables of {@code unidist-jvm.xml}, default {@link Settings#JVM_VARS};
  * {@code none} for the file's defaults), {@code --process-vars} (the same for {@code unidist-local.xml},
  * default {@link Settings#PROCESS_VARS}), {@code --transport}
- * ({@code TCP}, the file's, or {@code TCP_NIO2}: see {@link ScaleProcesses}),
+ * ({@code TCP}, the file's, or {@code TCP_NIO2}: see {@link ScaleProcesses}), {@code --stagger true}
+ * (a process starts when the previous one's nodes have joined),
  * {@code --out}; durations as {@code 20s} or {@code 500ms}.
  */
 public final class ScaleRun {
@@ -61,7 +65,7 @@ public final class ScaleRun {
     record Settings(List<Integer> sizes, int processes, int perProcess, Duration load, Duration afterKill,
                     Duration idle, Duration warmup, Duration paceMin, Duration paceMax, Duration probeEvery,
                     int joiners, Duration operationTimeout, long seed, Path out, Map<String, String> processVars,
-                    Map<String, String> jvmVars, String transport) {
+                    Map<String, String> jvmVars, String transport, boolean stagger) {
         /**
          * Variables of {@code unidist-jvm.xml} for the in-JVM clusters: heartbeats and merge
          * probes 5x and 10x rarer than the file's defaults, the same for every size so that the
@@ -79,10 +83,10 @@ public final class ScaleRun {
                 "unidist.fd_interval", "7500ms", "unidist.join_timeout", "10s");
 
         static Settings defaults() {
-            return new Settings(List.of(10, 50, 100, 200), 4, 50, Duration.ofSeconds(20), Duration.ofSeconds(15),
+            return new Settings(List.of(10, 50, 100, 200), 0, 50, Duration.ofSeconds(20), Duration.ofSeconds(15),
                     Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(500),
                     Duration.ofMillis(10), 16, Duration.ofSeconds(10), 1, Path.of("target", "scale"), PROCESS_VARS,
-                    JVM_VARS, "TCP");
+                    JVM_VARS, "TCP", false);
         }
 
         /** The in-JVM nodes' configuration: the variables on top of {@code b}. */
@@ -94,7 +98,7 @@ public final class ScaleRun {
         /** The same with every window (idle, warm-up, load, after the crash) {@code w} long. */
         Settings withWindows(Duration w) {
             return new Settings(sizes, processes, perProcess, w, w, w, w, paceMin, paceMax, probeEvery, joiners,
-                    operationTimeout, seed, out, processVars, jvmVars, transport);
+                    operationTimeout, seed, out, processVars, jvmVars, transport, stagger);
         }
 
         String describe() {
@@ -218,6 +222,7 @@ public final class ScaleRun {
         Map<String, String> processVars = d.processVars();
         Map<String, String> jvmVars = d.jvmVars();
         String transport = d.transport();
+        boolean stagger = d.stagger();
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
             if (i + 1 >= args.length) {
@@ -250,12 +255,13 @@ public final class ScaleRun {
                 case "--out" -> out = Path.of(v);
                 case "--process-vars" -> processVars = vars(v);
                 case "--transport" -> transport = v;
+                case "--stagger" -> stagger = Boolean.parseBoolean(v);
                 case "--jvm-vars" -> jvmVars = vars(v);
                 default -> throw new IllegalArgumentException("unknown option " + option + " (see ScaleRun's javadoc)");
             }
         }
         return new Settings(sizes, processes, perProcess, load, afterKill, idle, warmup, paceMin, paceMax,
-                d.probeEvery(), joiners, d.operationTimeout(), seed, out, processVars, jvmVars, transport);
+                d.probeEvery(), joiners, d.operationTimeout(), seed, out, processVars, jvmVars, transport, stagger);
     }
 
     /** "k=v,k=v" as a map; "none" as none. */
