@@ -95,6 +95,14 @@ public final class ScaleRun {
             return b;
         }
 
+        /** The same with these windows and this pause between a worker's calls (a short run for a test). */
+        Settings with(Duration idleWindow, Duration warmupWindow, Duration loadWindow, Duration afterKillWindow,
+                      Duration minPause, Duration maxPause) {
+            return new Settings(sizes, processes, perProcess, loadWindow, afterKillWindow, idleWindow, warmupWindow,
+                    minPause, maxPause, probeEvery, joiners, operationTimeout, seed, out, processVars, jvmVars,
+                    transport, stagger);
+        }
+
         /** The same with every window (idle, warm-up, load, after the crash) {@code w} long. */
         Settings withWindows(Duration w) {
             return new Settings(sizes, processes, perProcess, w, w, w, w, paceMin, paceMax, probeEvery, joiners,

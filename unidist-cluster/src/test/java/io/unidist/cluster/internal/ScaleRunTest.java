@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
 class ScaleRunTest {
     @Test
     void twentyNodesFormServeEveryNodeAndStayCorrectThroughALeadersCrash() throws Exception {
-        ScaleRun.Settings settings = ScaleRun.Settings.defaults().withWindows(Duration.ofSeconds(1));
+        // no idle window or warm-up, and three times the calls of a full run: enough for every checker in 2 s
+        ScaleRun.Settings settings = ScaleRun.Settings.defaults().with(Duration.ZERO, Duration.ZERO,
+                Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMillis(50), Duration.ofMillis(150));
         ScaleResult r = ScaleInJvm.run(20, settings);
         assertTrue(r.passed(), () -> "checkers: " + r.verdict() + "\n" + r.figures);
         String next = r.figures.get("failover: kill → next successful call of a non-voter (ms)");
