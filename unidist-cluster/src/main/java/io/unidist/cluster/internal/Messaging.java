@@ -32,6 +32,8 @@ final class Messaging implements ClusterMessaging {
     private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
     private final List<Consumer<List<String>>> memberListeners = new CopyOnWriteArrayList<>();
     private volatile View view;
+    /** The view's members by name: a send finds its node without a pass over the view. */
+    private volatile Map<String, Address> byName = Map.of();
     private volatile boolean closed;
 
     Messaging(String self, List<String> voters, JChannel main) {
@@ -103,16 +105,7 @@ final class Messaging implements ClusterMessaging {
     }
 
     private Address addressOf(String node) {
-        View v = view;
-        if (v == null) {
-            return null;
-        }
-        for (Address a : v.getMembers()) {
-            if (node.equals(NameCache.get(a))) {
-                return a;
-            }
-        }
-        return null;
+        return byName.get(node);
     }
 
     private static void checkTopic(String topic) {
@@ -150,6 +143,14 @@ final class Messaging implements ClusterMessaging {
     }
 
     void viewChanged(View v) {
+        Map<String, Address> addresses = new java.util.HashMap<>();
+        for (Address a : v.getMembers()) {
+            String name = NameCache.get(a);
+            if (name != null) {
+                addresses.putIfAbsent(name, a); // the first in view order, as the pass over the view found
+            }
+        }
+        byName = addresses;
         view = v;
         List<String> names = members();
         for (Consumer<List<String>> l : memberListeners) {

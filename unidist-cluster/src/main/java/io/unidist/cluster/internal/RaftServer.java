@@ -47,6 +47,8 @@ final class RaftServer implements AutoCloseable {
     private final ExecutorService replies;
     private final ScheduledExecutorService reconciler;
     private volatile View mainView;
+    /** The main view's members by {@link Wire#addressKey}: a push finds its node without a pass over the view. */
+    private volatile java.util.Map<String, Address> membersByKey = java.util.Map.of();
     /**
      * The first entry of the current leader's term: it expires the sessions of nodes absent from
      * the view (after a restart of the whole cluster, every session from before), and client
@@ -283,6 +285,9 @@ final class RaftServer implements AutoCloseable {
     /** The main channel's view changed: a node that left loses its sessions. */
     void mainViewChanged(View view) {
         View previous = mainView;
+        java.util.Map<String, Address> byKey = new java.util.HashMap<>();
+        view.getMembers().forEach(a -> byKey.put(Wire.addressKey(a), a));
+        membersByKey = byKey;
         mainView = view;
         if (previous != null && raft.isLeader()) {
             Set<String> left = new HashSet<>();
@@ -292,7 +297,11 @@ final class RaftServer implements AutoCloseable {
                 }
             }
             if (!left.isEmpty()) {
-                reconciler.execute(this::expireAbsentSessionsNow);
+                try {
+                    reconciler.execute(this::expireAbsentSessionsNow);
+                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                    // this server is closing: the next leader expires them
+                }
             }
         }
     }
@@ -300,7 +309,11 @@ final class RaftServer implements AutoCloseable {
     private void roleChanged(Role role) {
         log.info("{}: raft role is now {}", self, role);
         if (role == Role.Leader) {
-            reconciler.execute(() -> beginTerm(raft.currentTerm()));
+            try {
+                reconciler.execute(() -> beginTerm(raft.currentTerm()));
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // this server is closing
+            }
         }
     }
 
@@ -341,13 +354,10 @@ final class RaftServer implements AutoCloseable {
 
     /** The sessions opened before {@code openedBefore} whose nodes are not in the main view. */
     private List<Long> absentSessions(long openedBefore) {
-        View view = mainView;
-        if (view == null) {
+        if (mainView == null) {
             return List.of();
         }
-        Set<String> live = new HashSet<>();
-        view.getMembers().forEach(a -> live.add(Wire.addressKey(a)));
-        return sm.sessionsAbsentFrom(live, openedBefore);
+        return sm.sessionsAbsentFrom(membersByKey.keySet(), openedBefore);
     }
 
     private CompletableFuture<byte[]> submitExpiry(List<Long> sessions) throws Exception {
@@ -401,15 +411,9 @@ final class RaftServer implements AutoCloseable {
         if (!raft.isLeader()) {
             return;
         }
-        View view = mainView;
-        if (view == null) {
-            return;
-        }
-        for (Address a : view.getMembers()) {
-            if (Wire.addressKey(a).equals(address)) {
-                send(message.apply(a));
-                return;
-            }
+        Address a = membersByKey.get(address);
+        if (a != null) {
+            send(message.apply(a));
         }
     }
 

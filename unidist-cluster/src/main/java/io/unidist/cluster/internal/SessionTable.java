@@ -53,6 +53,15 @@ final class SessionTable {
     }
 
     private final TreeMap<Long, Session> sessions = new TreeMap<>();
+    /*
+     * Indexes derived from the sessions, never written to a snapshot, so that the work of a
+     * command does not grow with the number of nodes: the open session of each node address
+     * (a node process has at most one: a session is opened only where none is open), and the
+     * sessions that watch each bucket (a state change is pushed to those, not looked for among
+     * every session).
+     */
+    private final Map<String, Session> byAddress = new java.util.HashMap<>();
+    private final Map<String, TreeMap<Long, Session>> watchers = new java.util.HashMap<>();
 
     Session get(long id) {
         return sessions.get(id);
@@ -61,21 +70,54 @@ final class SessionTable {
     Session open(long id, String node, String address, long now) {
         Session s = new Session(id, node, address, now);
         sessions.put(id, s);
+        byAddress.putIfAbsent(address, s);
         return s;
     }
 
     /** The open session of the node process at {@code address}, or null. */
     Session openAt(String address) {
-        for (Session s : sessions.values()) {
-            if (s.address.equals(address)) {
-                return s;
-            }
-        }
-        return null;
+        return byAddress.get(address);
     }
 
     Session remove(long id) {
-        return sessions.remove(id);
+        Session s = sessions.remove(id);
+        if (s != null) {
+            byAddress.remove(s.address, s);
+            for (String bucket : s.watches) {
+                unindex(bucket, s);
+            }
+        }
+        return s;
+    }
+
+    /** Session {@code s} watches {@code bucket} from now on. */
+    void watch(Session s, String bucket) {
+        if (s.watches.add(bucket)) {
+            watchers.computeIfAbsent(bucket, b -> new TreeMap<>()).put(s.id, s);
+        }
+    }
+
+    /** Session {@code s} no longer watches {@code bucket}. */
+    void unwatch(Session s, String bucket) {
+        if (s.watches.remove(bucket)) {
+            unindex(bucket, s);
+        }
+    }
+
+    private void unindex(String bucket, Session s) {
+        TreeMap<Long, Session> w = watchers.get(bucket);
+        if (w != null) {
+            w.remove(s.id);
+            if (w.isEmpty()) {
+                watchers.remove(bucket);
+            }
+        }
+    }
+
+    /** The sessions that watch {@code bucket}, by id. */
+    Collection<Session> watching(String bucket) {
+        TreeMap<Long, Session> w = watchers.get(bucket);
+        return w == null ? List.of() : w.values();
     }
 
     Collection<Session> all() {
@@ -84,6 +126,8 @@ final class SessionTable {
 
     void clear() {
         sessions.clear();
+        byAddress.clear();
+        watchers.clear();
     }
 
     void write(DataOutput out) throws IOException {
@@ -108,14 +152,14 @@ final class SessionTable {
     }
 
     void read(DataInput in) throws IOException {
-        sessions.clear();
+        clear();
         int n = in.readInt();
         for (int i = 0; i < n; i++) {
             Session s = open(in.readLong(), in.readUTF(), in.readUTF(), in.readLong());
             s.lowWatermark = in.readLong();
             int watches = in.readInt();
             for (int w = 0; w < watches; w++) {
-                s.watches.add(in.readUTF());
+                watch(s, in.readUTF());
             }
             int answers = in.readInt();
             for (int a = 0; a < answers; a++) {

@@ -255,9 +255,9 @@ public final class UnidistStateMachine implements StateMachine {
                 case STATE_WATCH -> {
                     String bucket = cmd.body.readUTF();
                     if (cmd.body.readBoolean()) {
-                        session.watches.add(bucket);
+                        sessions.watch(session, bucket);
                     } else {
-                        session.watches.remove(bucket);
+                        sessions.unwatch(session, bucket);
                     }
                     answer = okLong(state.version(bucket));
                 }
@@ -366,11 +366,9 @@ public final class UnidistStateMachine implements StateMachine {
         if (changes.isEmpty()) {
             return;
         }
-        for (SessionTable.Session s : sessions.all()) {
-            for (StateTable.Change c : changes) {
-                if (s.watches.contains(c.bucket())) {
-                    events.changed(s.address, c);
-                }
+        for (StateTable.Change c : changes) {
+            for (SessionTable.Session s : sessions.watching(c.bucket())) {
+                events.changed(s.address, c); // each watcher gets its changes in order
             }
         }
     }

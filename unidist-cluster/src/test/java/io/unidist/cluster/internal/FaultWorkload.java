@@ -77,6 +77,14 @@ final class FaultWorkload {
         default String incarnation() {
             return "";
         }
+
+        /**
+         * How long a worker waits after each operation: none for a fault run (as fast as the
+         * cluster answers); a scale run paces every node like a light, steady user.
+         */
+        default long pauseNanos() {
+            return 0;
+        }
     }
 
     private final Host host;
@@ -139,6 +147,10 @@ final class FaultWorkload {
                 outcome = Outcome.NODE_DOWN; // crashed under the call
             }
             rec.record("o", primitive, outcome.name(), s(start), s(System.nanoTime()));
+            long pause = host.pauseNanos();
+            if (pause > 0) {
+                LockSupport.parkNanos(pause); // pacing of the load, not synchronisation
+            }
         }
     }
 

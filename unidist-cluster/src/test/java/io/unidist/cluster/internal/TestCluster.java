@@ -75,6 +75,48 @@ final class TestCluster implements AutoCloseable {
         return cluster;
     }
 
+    /**
+     * As {@link #start(Path, int, int, Duration, java.util.function.UnaryOperator)}, but starts
+     * {@code v1}, then every other voter {@code v2..vN} and non-voter {@code n1..nM} at
+     * once, {@code joiners} joins at a time (nodes that boot together: JGroups folds concurrent
+     * joins into fewer views), and waits for a leader.
+     */
+    static TestCluster startTogether(Path dir, int voterCount, int nonVoters, Duration operationTimeout,
+                                     java.util.function.UnaryOperator<ClusterConfig.Builder> settings, int joiners) {
+        List<String> voters = new ArrayList<>();
+        for (int i = 1; i <= voterCount; i++) {
+            voters.add("v" + i);
+        }
+        TestCluster cluster = new TestCluster("test-" + CLUSTERS.incrementAndGet() + "-" + ProcessHandle.current().pid(),
+                dir, voters, operationTimeout, settings);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(joiners);
+        try {
+            cluster.startNode(voters.get(0)); // the first member: the others find it and join it
+            List<String> rest = new ArrayList<>(voters.subList(1, voters.size()));
+            for (int i = 1; i <= nonVoters; i++) {
+                rest.add("n" + i);
+            }
+            List<java.util.concurrent.Future<ClusterNode>> joins = new ArrayList<>();
+            for (String n : rest) {
+                joins.add(pool.submit(() -> cluster.startNode(n)));
+            }
+            for (java.util.concurrent.Future<ClusterNode> f : joins) {
+                f.get();
+            }
+            cluster.awaitLeader();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cluster.close();
+            throw new IllegalStateException("interrupted while starting " + cluster.name, e);
+        } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+            cluster.close();
+            throw new IllegalStateException("starting " + cluster.name + " failed: " + e, e);
+        } finally {
+            pool.shutdownNow();
+        }
+        return cluster;
+    }
+
     ClusterConfig config(String node) {
         ClusterConfig.Builder b = ClusterConfig.builder().clusterName(name).nodeName(node)
                 .jgroupsConfig("unidist-jvm.xml").voters(voters.toArray(String[]::new))
@@ -87,7 +129,9 @@ final class TestCluster implements AutoCloseable {
 
     ClusterNode startNode(String node) {
         ClusterNode n = (ClusterNode) ClusterNode.join(config(node));
-        nodes.put(node, n);
+        synchronized (nodes) { // startTogether joins from several threads
+            nodes.put(node, n);
+        }
         return n;
     }
 

@@ -395,6 +395,81 @@ class UnidistStateMachineTest {
         assertEquals(4, add(s, 4, "c", 1), "the session still takes its next write");
     }
 
+    /**
+     * A state change is pushed to the sessions that watch its bucket and to no other, found
+     * through an index rather than a pass over every session (the leader's work per change must
+     * not grow with the number of nodes): after a watch, an unwatch, a restore from a snapshot
+     * (the index is rebuilt, never written) and a session's expiry.
+     */
+    @Test
+    void aChangeIsPushedToTheWatchersOfItsBucketOnlyAfterUnwatchRestoreAndExpiry() throws Exception {
+        long a = open("a");
+        long b = open("b");
+        long c = open("c");
+        for (long s : new long[] {c, a}) {
+            apply(entry(Op.STATE_WATCH, s, 1, 1, o -> {
+                o.writeUTF("bucket");
+                o.writeBoolean(true);
+            }));
+        }
+        apply(entry(Op.STATE_WATCH, b, 1, 1, o -> {
+            o.writeUTF("other");
+            o.writeBoolean(true);
+        }));
+        List<String> pushed = new ArrayList<>();
+        sm.events(new UnidistStateMachine.Events() {
+            @Override
+            public void granted(String address, long session, LockTable.Holder holder) {
+            }
+
+            @Override
+            public void changed(String address, StateTable.Change change) {
+                pushed.add(address);
+            }
+        });
+        apply(entry(Op.STATE_PUT, b, 2, 2, o -> putBody(o, "k", "1")));
+        assertEquals(List.of("addr-a", "addr-c"), pushed, "the watchers, in session order");
+        pushed.clear();
+        apply(entry(Op.STATE_WATCH, c, 2, 2, o -> {
+            o.writeUTF("bucket");
+            o.writeBoolean(false);
+        }));
+        apply(entry(Op.STATE_PUT, b, 3, 3, o -> putBody(o, "k", "2")));
+        assertEquals(List.of("addr-a"), pushed, "after c's unwatch");
+
+        UnidistStateMachine replica = new UnidistStateMachine("replica");
+        replica.readContentFrom(new ByteArrayDataInputStream(content(sm)));
+        List<String> replicaPushed = new ArrayList<>();
+        replica.events(new UnidistStateMachine.Events() {
+            @Override
+            public void granted(String address, long session, LockTable.Holder holder) {
+            }
+
+            @Override
+            public void changed(String address, StateTable.Change change) {
+                replicaPushed.add(address);
+            }
+        });
+        byte[] put = entry(Op.STATE_PUT, b, 4, 4, o -> putBody(o, "k", "3"));
+        replica.apply(put, 0, put.length, true);
+        assertEquals(List.of("addr-a"), replicaPushed, "a restored replica knows the watchers");
+        byte[] reopen = entry(Op.OPEN_SESSION, 0, 0, 0, o -> {
+            o.writeUTF("a");
+            o.writeUTF("addr-a");
+        });
+        assertEquals(a, Reply.open(replica.apply(reopen, 0, reopen.length, true), "reopen").readLong(),
+                "a restored replica finds the open session of an address");
+
+        pushed.clear();
+        apply(entry(Op.EXPIRE_SESSIONS, 0, 0, 0, o -> {
+            o.writeInt(1);
+            o.writeLong(a);
+        }));
+        apply(entry(Op.STATE_PUT, b, 5, 5, o -> putBody(o, "k", "4")));
+        assertEquals(List.of(), pushed, "an expired session is no watcher");
+        assertTrue(open("a") > c, "the address of an expired session opens a new one");
+    }
+
     @Test
     void aReplayedSessionOpenReturnsTheOpenSessionAndChangesNothing() throws Exception {
         byte[] openA = entry(Op.OPEN_SESSION, 0, 0, 0, o -> {
