@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -48,12 +47,11 @@ import org.jgroups.protocols.MsgStats;
  * Commands: {@code START}, {@code PROBE}, {@code MARK k}, {@code CRASH node}, {@code STOP},
  * {@code DRAIN}, {@code CLOSE}, {@code EXIT}.
  */
-public final class ScaleChild implements FaultWorkload.Host {
+public final class ScaleChild extends ScaleHost {
     private final String[] args;
     private final List<String> names;
     private final Map<String, Integer> ports = new java.util.HashMap<>();
     private final List<String> voters;
-    private final Map<String, ClusterNode> live = new ConcurrentHashMap<>();
     private final Map<String, ScaleMeter.ThreadCpu> voterCpu = new ConcurrentHashMap<>();
     private ScaleMeter.ThreadCpu everyThread;
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
@@ -65,6 +63,7 @@ public final class ScaleChild implements FaultWorkload.Host {
             StandardCharsets.UTF_8);
 
     private ScaleChild(String[] args) {
+        super(TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[6])), TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[7])));
         this.args = args;
         this.voters = List.of(args[2].split(","));
         List<String> list = new ArrayList<>();
@@ -303,34 +302,12 @@ public final class ScaleChild implements FaultWorkload.Host {
     // ---- FaultWorkload.Host ----
 
     @Override
-    public List<String> workloadNodes() {
+    List<String> names() {
         return names;
-    }
-
-    @Override
-    public Unidist node(String name) {
-        return live.get(name);
-    }
-
-    @Override
-    public void awaitRunning(String name) {
-        // nothing stalls in a scale run
-    }
-
-    @Override
-    public int workersPerNode() {
-        return 1;
     }
 
     @Override
     public String incarnation() {
         return "@" + ProcessHandle.current().pid();
-    }
-
-    @Override
-    public long pauseNanos() {
-        long min = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[6]));
-        long max = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[7]));
-        return min + ThreadLocalRandom.current().nextLong(Math.max(1, max - min));
     }
 }

@@ -11,11 +11,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -49,14 +47,13 @@ import org.slf4j.LoggerFactory;
  * which also parses it there: in one JVM a node's thread CPU includes parsing what it sends and
  * leaves out parsing what it receives. The process run has no such skew.
  */
-final class ScaleInJvm implements FaultWorkload.Host, AutoCloseable {
+final class ScaleInJvm extends ScaleHost implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ScaleInJvm.class);
     private static final String PROBE_NODE = "n1";
 
     private final ScaleRun.Settings settings;
     private final int size;
     private final Path dir;
-    private final Map<String, ClusterNode> live = new ConcurrentHashMap<>();
     private final List<String> names = new ArrayList<>();
     private final ScaleLoad load = new ScaleLoad(new FaultHistories());
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
@@ -67,6 +64,7 @@ final class ScaleInJvm implements FaultWorkload.Host, AutoCloseable {
     private TestCluster cluster;
 
     private ScaleInJvm(int size, ScaleRun.Settings settings, Path dir) {
+        super(settings.paceMin().toNanos(), settings.paceMax().toNanos());
         if (size < 4) {
             throw new IllegalArgumentException("a scale run needs at least 4 nodes (3 voters and a non-voter), got " + size);
         }
@@ -242,17 +240,7 @@ final class ScaleInJvm implements FaultWorkload.Host, AutoCloseable {
         }
         probe.get(2, TimeUnit.MINUTES);
         long stopped = System.nanoTime();
-        ScaleLoad.Call next = load.firstProbeSuccessAfter(down);
-        r.put("failover: kill → new leader (ms)", "%s", ScaleResult.ms(elected - killed));
-        r.put("failover: kill → every node's view without it (ms)", "%s", ScaleResult.ms(viewed - killed));
-        r.put("failover: kill → next successful call of a non-voter (ms)", "%s",
-                next == null ? "none" : ScaleResult.ms(next.end() - killed));
-        r.put("failover: longest stall of that non-voter / of the whole cluster (ms)", "%s / %s",
-                ScaleResult.ms(load.longestProbeGap(killed - TimeUnit.SECONDS.toNanos(1), stopped)),
-                ScaleResult.ms(load.longestGap(killed, stopped)));
-        List<ScaleLoad.Call> after = load.ended(killed, stopped);
-        r.put("failover: calls after the kill / that did not succeed", "%,d / %s", after.size(), ScaleLoad.notOk(after));
-        r.put("failover: probe calls that failed", "%d", load.probeFailures(killed, stopped));
+        load.putFailover(r, killed, elected, viewed, down, stopped);
         check(r, workload);
     }
 
@@ -312,30 +300,8 @@ final class ScaleInJvm implements FaultWorkload.Host, AutoCloseable {
     // ---- FaultWorkload.Host ----
 
     @Override
-    public List<String> workloadNodes() {
+    List<String> names() {
         return names;
-    }
-
-    @Override
-    public Unidist node(String name) {
-        return live.get(name);
-    }
-
-    @Override
-    public void awaitRunning(String name) {
-        // nothing stalls in a scale run
-    }
-
-    @Override
-    public int workersPerNode() {
-        return 1;
-    }
-
-    @Override
-    public long pauseNanos() {
-        long min = settings.paceMin().toNanos();
-        long max = settings.paceMax().toNanos();
-        return min + ThreadLocalRandom.current().nextLong(Math.max(1, max - min));
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The records of a {@link ScaleRun} workload: every record goes on to the run's
@@ -133,5 +134,24 @@ final class ScaleLoad implements FaultWorkload.Recorder {
     /** Probe calls that failed (no leader in time) in [from, to). */
     synchronized long probeFailures(long from, long to) {
         return probe.stream().filter(c -> !c.ok() && c.end >= from && c.end < to).count();
+    }
+
+    /**
+     * The failover figures of a run: {@code killed} when the leader was killed, {@code elected}
+     * when a new one was seen, {@code viewed} when every node's view lost it, {@code down} when it
+     * was down, {@code stopped} when the load ended (System.nanoTime).
+     */
+    void putFailover(ScaleResult r, long killed, long elected, long viewed, long down, long stopped) {
+        Call next = firstProbeSuccessAfter(down);
+        r.put("failover: kill → new leader (ms)", "%s", ScaleResult.ms(elected - killed));
+        r.put("failover: kill → every node's view without it (ms)", "%s", ScaleResult.ms(viewed - killed));
+        r.put("failover: kill → next successful call of a non-voter (ms)", "%s",
+                next == null ? "none" : ScaleResult.ms(next.end() - killed));
+        r.put("failover: longest stall of that non-voter / of the whole cluster (ms)", "%s / %s",
+                ScaleResult.ms(longestProbeGap(killed - TimeUnit.SECONDS.toNanos(1), stopped)),
+                ScaleResult.ms(longestGap(killed, stopped)));
+        List<Call> after = ended(killed, stopped);
+        r.put("failover: calls after the kill / that did not succeed", "%,d / %s", after.size(), notOk(after));
+        r.put("failover: probe calls that failed", "%d", probeFailures(killed, stopped));
     }
 }

@@ -312,17 +312,7 @@ final class ScaleProcesses implements AutoCloseable {
         Child drainer = children.get(children.size() - 1);
         drainer.in.println("DRAIN");
         awaitSaid(drainer, "DRAINED"::equals, Duration.ofMinutes(3));
-        ScaleLoad.Call next = load.firstProbeSuccessAfter(down);
-        r.put("failover: kill → new leader (ms)", "%s", ScaleResult.ms(elected - killed));
-        r.put("failover: kill → every node's view without it (ms)", "%s", ScaleResult.ms(viewed - killed));
-        r.put("failover: kill → next successful call of a non-voter (ms)", "%s",
-                next == null ? "none" : ScaleResult.ms(next.end() - killed));
-        r.put("failover: longest stall of that non-voter / of the whole cluster (ms)", "%s / %s",
-                ScaleResult.ms(load.longestProbeGap(killed - TimeUnit.SECONDS.toNanos(1), stopped)),
-                ScaleResult.ms(load.longestGap(killed, stopped)));
-        List<ScaleLoad.Call> after = load.ended(killed, stopped);
-        r.put("failover: calls after the kill / that did not succeed", "%,d / %s", after.size(), ScaleLoad.notOk(after));
-        r.put("failover: probe calls that failed", "%d", load.probeFailures(killed, stopped));
+        load.putFailover(r, killed, elected, viewed, down, stopped);
         r.anomalies = load.histories().anomalies(Anomaly.REPORT_LIMIT, r.checked);
         long closing = System.nanoTime();
         tellAll("CLOSE");
