@@ -7,10 +7,11 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
-import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.util.StatusPrinter2;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -24,7 +25,10 @@ import java.util.regex.Pattern;
  * <p>Files, with {@code <base>} = {@code <program>} for the default track and
  * {@code <program>.<track>} for a named one: {@code <dir>/<base>.log}, {@code <dir>/<base>.jsonl},
  * archived as {@code <base>.<yyyy-MM-dd>.<i>.log.gz} and {@code .jsonl.gz} by logback's
- * {@code SizeAndTimeBasedRollingPolicy} (daily and at the size limit).
+ * {@code SizeAndTimeBasedRollingPolicy} (daily and at the size limit). One appender per track,
+ * {@link TrackFilesAppender}, finds the caller, encodes both lines and writes both files (group
+ * writes when threads log at once); the two file appenders it writes through are logback's
+ * rolling appenders ({@link EncodedFileAppender}), not attached to any logger.
  *
  * <p>With {@code unidist.logging.manifest.enabled} (the default) the file appenders are
  * {@link ManifestedFileAppender}s and a {@link LogManifest} follows every file of the program
@@ -50,8 +54,6 @@ public final class LogSetup {
     static final String MAIN_TRACK = "main";
 
     private static final Pattern TRACK_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-    private static final String PLAIN_PATTERN_HEAD =
-            "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level [%thread] %logger";
 
     private final LoggerContext context;
     private final LoggingSettings settings;
@@ -60,6 +62,8 @@ public final class LogSetup {
     private final String host;
     private final long pid = ProcessHandle.current().pid();
     private final Map<String, Logger> tracks = new ConcurrentHashMap<>();
+    /** Every track's file appenders by name ({@code <base>.log}, {@code <base>.jsonl}). */
+    private final Map<String, EncodedFileAppender<ILoggingEvent>> fileAppenders = new ConcurrentHashMap<>();
     /** The scrapers' manifest, or {@code null} when turned off or without files. */
     private final LogManifest manifest;
     /** Appenders that take every track's records, present and future (log forwarding). */
@@ -217,31 +221,41 @@ public final class LogSetup {
         ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
         appender.setContext(context);
         appender.setName("unidist-console");
-        appender.setEncoder(pattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n"));
+        // the platform's charset, as the terminal expects (the files are UTF-8)
+        appender.setEncoder(pattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n", null));
         appender.start();
         return appender;
     }
 
     private void attachFiles(Logger logger, String base, String track) {
         boolean caller = settings.callerData(track);
-        if (caller) {
-            CallerFinder finder = new CallerFinder(context.getFrameworkPackages());
-            finder.setContext(context);
-            finder.start();
-            logger.addAppender(finder); // first, so the file appenders that follow find the caller set
-        }
-        String plain = PLAIN_PATTERN_HEAD + (caller ? " %file:%line" : "") + " - %msg%n";
-        logger.addAppender(rollingFile(base, "log", track, pattern(plain)));
-        logger.addAppender(rollingFile(base, "jsonl", track, jsonEncoder(track)));
+        PatternLayoutEncoder textLayout = pattern(RecordEncoder.TEXT_PATTERN_HEAD
+                + (caller ? " %file:%line" : "") + " - %msg%n", StandardCharsets.UTF_8);
+        EncodedFileAppender<ILoggingEvent> text = rollingFile(base, "log", track, textLayout);
+        EncodedFileAppender<ILoggingEvent> json = rollingFile(base, "jsonl", track, jsonEncoder(track));
+        RecordEncoder encoder = new RecordEncoder(host, settings.program, pid, track, caller,
+                settings.maxMessageChars, textLayout);
+        CallerFinder finder = caller ? new CallerFinder(context.getFrameworkPackages()) : null;
+        TrackFilesAppender files = new TrackFilesAppender(base + ".files", finder, encoder, text, json);
+        files.setContext(context);
+        files.start();
+        fileAppenders.put(text.getName(), text);
+        fileAppenders.put(json.getName(), json);
+        logger.addAppender(files); // first: it sets the caller that later appenders (syslog, forwarding) read
     }
 
-    private RollingFileAppender<ILoggingEvent> rollingFile(String base, String extension, String track,
+    /** For tests: the file appender named {@code <base>.log} or {@code <base>.jsonl}, or {@code null}. */
+    EncodedFileAppender<ILoggingEvent> fileAppender(String name) {
+        return fileAppenders.get(name);
+    }
+
+    private EncodedFileAppender<ILoggingEvent> rollingFile(String base, String extension, String track,
                                                            Encoder<ILoggingEvent> encoder) {
         if (!encoder.isStarted()) {
             encoder.setContext(context);
             encoder.start();
         }
-        RollingFileAppender<ILoggingEvent> appender = manifest == null ? new RollingFileAppender<>()
+        EncodedFileAppender<ILoggingEvent> appender = manifest == null ? new EncodedFileAppender<>()
                 : ManifestedFileAppender.local(manifest, settings.program, track,
                         extension.equals("jsonl") ? "json" : "text", pid);
         appender.setContext(context);
@@ -262,10 +276,11 @@ public final class LogSetup {
         return appender;
     }
 
-    private PatternLayoutEncoder pattern(String pattern) {
+    private PatternLayoutEncoder pattern(String pattern, Charset charset) {
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern(pattern);
+        encoder.setCharset(charset);
         encoder.start();
         return encoder;
     }
