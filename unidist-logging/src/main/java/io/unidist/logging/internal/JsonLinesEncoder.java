@@ -74,6 +74,7 @@ public final class JsonLinesEncoder extends EncoderBase<ILoggingEvent> {
             encoder.encodeJson(event, sequenceOf(event), work.scratch, work.line);
             return work.line.copyFrom(0);
         } finally {
+            work.scratch.forgetMessage();
             work.line.shrinkTo(Work.CAPACITY);
             work.busy = false;
         }

@@ -80,6 +80,22 @@ final class LineBuffer {
         size += length;
     }
 
+    /**
+     * Whether {@code utf8}, the UTF-8 of a string as {@code String.getBytes} makes it, goes into
+     * a JSON string as it is: printable ASCII without {@code '"'} or {@code '\\'}. A
+     * {@code '?'} does not count, as it may stand for a lone surrogate, which JSON lines write
+     * as U+FFFD.
+     */
+    static boolean isPlainJson(byte[] utf8) {
+        for (byte b : utf8) {
+            // b < 0x20 also catches every byte of a multi-byte character (negative as a byte)
+            if (b < 0x20 || b == '"' || b == '\\' || b == '?' || b == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Appends {@code value} in decimal. */
     void appendDecimal(long value) {
         if (value == Long.MIN_VALUE) {

@@ -16,18 +16,21 @@ import org.slf4j.event.KeyValuePair;
 
 /**
  * Encodes an event as the lines of a track's two files, straight into a {@link LineBuffer}:
- * the text line and the JSON line, once each, with what they share (the time, the caller, the
- * formatted message) computed once.
+ * the text line and the JSON line, with what they share (the time, the caller, the formatted
+ * message and its UTF-8) computed once.
  *
  * <p>The text line is, byte for byte, what logback's {@code PatternLayout} makes of
  * {@value #TEXT_PATTERN_HEAD}{@code [ %file:%line] - %msg%n} in UTF-8; a record with an
  * exception is handed to that layout itself ({@code textWithException}), for logback's stack
- * trace format. The JSON line's fields are listed in {@link JsonLinesEncoder}.
+ * trace format. The JSON line's fields are listed in {@link JsonLinesEncoder}; its strings are
+ * those of {@link Json#appendString}.
  *
- * <p>Cost: what does not change between records is encoded once and kept: the fixed JSON
- * fields of the track, per thread the time up to the second, the thread's name and the last
- * logger's name (see {@link Scratch}); per record, only the message, the milliseconds, the
- * numbers, MDC, key-values and the caller are encoded.
+ * <p>Cost: what does not change between records is encoded once and kept: per level, the
+ * constant bytes around it (for the JSON line with the track's fixed fields); per thread, the
+ * time up to the second, the thread's name and the last logger's name (see {@link Scratch}).
+ * The message is encoded to UTF-8 once, by the JDK, for both lines; the JSON line copies those
+ * bytes as they are when they are printable ASCII with nothing to escape (the common case),
+ * and escapes character by character otherwise.
  *
  * <p>Thread safety: immutable; the per-thread state is in the {@link Scratch} passed in.
  */
@@ -38,14 +41,11 @@ final class RecordEncoder {
 
     private static final DateTimeFormatter SECOND =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.").withZone(ZoneOffset.UTC);
+    private static final Level[] LEVELS = {Level.TRACE, Level.DEBUG, Level.INFO, Level.WARN, Level.ERROR};
     private static final byte[] LINE_END = CoreConstants.LINE_SEPARATOR.getBytes(StandardCharsets.UTF_8);
     private static final byte[] TEXT_MESSAGE = ascii(" - ");
     private static final byte[] JSON_TIME = ascii("{\"time\":\"");
-    private static final byte[] JSON_LEVEL = ascii("Z\",\"level\":\"");
-    private static final byte[] JSON_SEQ = ascii(",\"seq\":");
-    private static final byte[] JSON_THREAD = ascii(",\"thread\":");
-    private static final byte[] JSON_LOGGER = ascii(",\"logger\":");
-    private static final byte[] JSON_MESSAGE = ascii(",\"message\":");
+    private static final byte[] JSON_NO_MDC_NO_KV = ascii(",\"mdc\":{},\"kv\":{}");
     private static final byte[] JSON_MDC = ascii(",\"mdc\":{");
     private static final byte[] JSON_KV = ascii(",\"kv\":{");
     private static final byte[] JSON_EXCEPTION = ascii(",\"exception\":{\"class\":");
@@ -55,9 +55,19 @@ final class RecordEncoder {
     private static final byte[] JSON_LINE = ascii(",\"line\":");
     private static final byte[] JSON_END = ascii("}\n");
     private static final byte[] NULL = ascii("null");
-    private static final byte[] NOT_AVAILABLE = ascii("?"); // logback's CallerData.NA
+    private static final byte[] NO_CALLER = ascii(" ?:?"); // logback's CallerData.NA for file and line
 
-    private final byte[] jsonFixed;
+    /** Per level ({@link #levelIndex}): {@code Z <LEVEL padded to 5> [}. */
+    private static final byte[][] TEXT_LEVEL = new byte[LEVELS.length][];
+
+    static {
+        for (int i = 0; i < LEVELS.length; i++) {
+            TEXT_LEVEL[i] = ascii(String.format("Z %-5s [", LEVELS[i].levelStr));
+        }
+    }
+
+    /** Per level: {@code Z","level":"<LEVEL>","host":…,"track":…,"seq":}. */
+    private final byte[][] jsonLevelAndFixed = new byte[LEVELS.length][];
     private final boolean callerData;
     private final int maxChars;
     private final Encoder<ILoggingEvent> textWithException;
@@ -74,16 +84,19 @@ final class RecordEncoder {
      */
     RecordEncoder(String host, String program, long pid, String track, boolean callerData, int maxChars,
                   Encoder<ILoggingEvent> textWithException) {
-        LineBuffer fixed = new LineBuffer(128);
-        fixed.append(ascii(",\"host\":"));
-        fixed.appendJsonString(host, Integer.MAX_VALUE);
-        fixed.append(ascii(",\"program\":"));
-        fixed.appendJsonString(program, Integer.MAX_VALUE);
-        fixed.append(ascii(",\"pid\":"));
-        fixed.appendDecimal(pid);
-        fixed.append(ascii(",\"track\":"));
-        fixed.appendJsonString(track, Integer.MAX_VALUE);
-        this.jsonFixed = fixed.copyFrom(0);
+        for (int i = 0; i < LEVELS.length; i++) {
+            LineBuffer fixed = new LineBuffer(160);
+            fixed.append(ascii("Z\",\"level\":\"" + LEVELS[i].levelStr + "\",\"host\":"));
+            fixed.appendJsonString(host, Integer.MAX_VALUE);
+            fixed.append(ascii(",\"program\":"));
+            fixed.appendJsonString(program, Integer.MAX_VALUE);
+            fixed.append(ascii(",\"pid\":"));
+            fixed.appendDecimal(pid);
+            fixed.append(ascii(",\"track\":"));
+            fixed.appendJsonString(track, Integer.MAX_VALUE);
+            fixed.append(ascii(",\"seq\":"));
+            jsonLevelAndFixed[i] = fixed.copyFrom(0);
+        }
         this.callerData = callerData;
         this.maxChars = maxChars;
         this.textWithException = textWithException;
@@ -102,30 +115,22 @@ final class RecordEncoder {
             return;
         }
         appendTime(event.getTimeStamp(), scratch, out);
-        out.append((byte) 'Z');
-        out.append((byte) ' ');
-        out.append(LevelBytes.of(event.getLevel()).text);
-        out.append((byte) ' ');
-        out.append((byte) '[');
+        out.append(TEXT_LEVEL[levelIndex(event.getLevel())]);
         out.append(scratch.threadText(event.getThreadName()));
-        out.append((byte) ']');
-        out.append((byte) ' ');
         out.append(scratch.loggerText(event.getLoggerName()));
         if (callerData) {
             StackTraceElement[] callers = event.getCallerData();
-            out.append((byte) ' ');
             if (callers != null && callers.length > 0) {
+                out.append((byte) ' ');
                 out.appendText(String.valueOf(callers[0].getFileName()));
                 out.append((byte) ':');
                 out.appendDecimal(callers[0].getLineNumber());
             } else {
-                out.append(NOT_AVAILABLE);
-                out.append((byte) ':');
-                out.append(NOT_AVAILABLE);
+                out.append(NO_CALLER);
             }
         }
         out.append(TEXT_MESSAGE);
-        out.appendText(String.valueOf(event.getFormattedMessage()));
+        out.append(scratch.messageUtf8(event.getFormattedMessage()));
         out.append(LINE_END);
     }
 
@@ -137,20 +142,27 @@ final class RecordEncoder {
     void encodeJson(ILoggingEvent event, long seq, Scratch scratch, LineBuffer out) {
         out.append(JSON_TIME);
         appendTime(event.getTimeStamp(), scratch, out);
-        out.append(JSON_LEVEL);
-        out.append(LevelBytes.of(event.getLevel()).json);
-        out.append((byte) '"');
-        out.append(jsonFixed);
-        out.append(JSON_SEQ);
+        out.append(jsonLevelAndFixed[levelIndex(event.getLevel())]);
         out.appendDecimal(seq);
-        out.append(JSON_THREAD);
         out.append(scratch.threadJson(event.getThreadName(), maxChars));
-        out.append(JSON_LOGGER);
         out.append(scratch.loggerJson(event.getLoggerName(), maxChars));
-        out.append(JSON_MESSAGE);
-        out.appendJsonString(String.valueOf(event.getFormattedMessage()), maxChars);
-        appendMdc(event.getMDCPropertyMap(), out);
-        appendKeyValues(event.getKeyValuePairs(), out);
+        String message = String.valueOf(event.getFormattedMessage());
+        byte[] utf8 = scratch.messageUtf8(event.getFormattedMessage());
+        if (message.length() <= maxChars && LineBuffer.isPlainJson(utf8)) {
+            out.append((byte) '"');
+            out.append(utf8);
+            out.append((byte) '"');
+        } else {
+            out.appendJsonString(message, maxChars);
+        }
+        Map<String, String> mdc = event.getMDCPropertyMap();
+        List<KeyValuePair> pairs = event.getKeyValuePairs();
+        if ((mdc == null || mdc.isEmpty()) && (pairs == null || pairs.isEmpty())) {
+            out.append(JSON_NO_MDC_NO_KV);
+        } else {
+            appendMdc(mdc, out);
+            appendKeyValues(pairs, out);
+        }
         appendException(event.getThrowableProxy(), out);
         if (callerData) {
             appendCaller(event.getCallerData(), out);
@@ -162,6 +174,17 @@ final class RecordEncoder {
     private static void appendTime(long millis, Scratch scratch, LineBuffer out) {
         out.append(scratch.secondPrefix(Math.floorDiv(millis, 1000)));
         out.appendThreeDigits((int) Math.floorMod(millis, 1000));
+    }
+
+    /** TRACE 0 to ERROR 4; events are TRACE to ERROR (OFF and ALL are thresholds only). */
+    private static int levelIndex(Level level) {
+        return switch (level.levelInt) {
+            case Level.TRACE_INT -> 0;
+            case Level.DEBUG_INT -> 1;
+            case Level.INFO_INT -> 2;
+            case Level.WARN_INT -> 3;
+            default -> 4;
+        };
     }
 
     private void appendMdc(Map<String, String> mdc, LineBuffer out) {
@@ -228,43 +251,30 @@ final class RecordEncoder {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** A level as the text line pads it ({@code %-5level}) and as the JSON line writes it. */
-    private enum LevelBytes {
-        TRACE(Level.TRACE), DEBUG(Level.DEBUG), INFO(Level.INFO), WARN(Level.WARN), ERROR(Level.ERROR);
-
-        final byte[] text;
-        final byte[] json;
-
-        LevelBytes(Level level) {
-            this.text = ascii(String.format("%-5s", level.levelStr));
-            this.json = ascii(level.levelStr);
-        }
-
-        static LevelBytes of(Level level) {
-            return switch (level.levelInt) {
-                case Level.TRACE_INT -> TRACE;
-                case Level.DEBUG_INT -> DEBUG;
-                case Level.INFO_INT -> INFO;
-                case Level.WARN_INT -> WARN;
-                default -> ERROR; // events are TRACE to ERROR; OFF and ALL are thresholds only
-            };
-        }
-    }
-
     /**
-     * What one thread keeps between records: the time up to the second, and its name and the
-     * last logger's name, encoded. A name is checked by identity (an event carries the
-     * thread's and the logger's own {@code String}), the second by value; either is encoded
-     * again when it changed.
+     * What one thread keeps between records: the time up to the second; its name and the last
+     * logger's name, encoded with the bytes around them (text {@code name] }, JSON
+     * {@code ,"thread":"name"} and {@code ,"logger":"name","message":}); and the UTF-8 of the
+     * message of the record being encoded, for its second line. A name is checked by identity
+     * (an event carries the thread's and the logger's own {@code String}), the second by value;
+     * either is encoded again when it changed.
      *
      * <p>Confined to one thread.
      */
     static final class Scratch {
+        private static final byte[] THREAD_END = ascii("] ");
+        private static final byte[] JSON_THREAD = ascii(",\"thread\":");
+        private static final byte[] JSON_LOGGER = ascii(",\"logger\":");
+        private static final byte[] JSON_MESSAGE = ascii(",\"message\":");
+        private static final byte[] NONE = new byte[0];
+
         private final LineBuffer work = new LineBuffer(128);
-        private final Name thread = new Name();
-        private final Name logger = new Name();
+        private final Name thread = new Name(NONE, THREAD_END, JSON_THREAD, NONE);
+        private final Name logger = new Name(NONE, NONE, JSON_LOGGER, JSON_MESSAGE);
         private long second = Long.MIN_VALUE;
         private byte[] secondPrefix;
+        private String message;
+        private byte[] messageUtf8;
 
         byte[] secondPrefix(long epochSecond) {
             if (epochSecond != second || secondPrefix == null) {
@@ -289,14 +299,43 @@ final class RecordEncoder {
         byte[] loggerJson(String name, int maxChars) {
             return logger.json(name, maxChars, work);
         }
+
+        /**
+         * {@code String.valueOf(formatted)} in UTF-8 as {@code String.getBytes} makes it (a lone
+         * surrogate is {@code '?'}), encoded once for both lines of a record.
+         */
+        byte[] messageUtf8(String formatted) {
+            if (formatted != message || messageUtf8 == null) {
+                messageUtf8 = String.valueOf(formatted).getBytes(StandardCharsets.UTF_8);
+                message = formatted;
+            }
+            return messageUtf8;
+        }
+
+        /** Drops the last message, so that a large one is not kept until the next record. */
+        void forgetMessage() {
+            message = null;
+            messageUtf8 = null;
+        }
     }
 
-    /** One name and its encodings, made when first asked for. */
+    /** One name and its encodings with the constant bytes around them, made when first asked for. */
     private static final class Name {
+        private final byte[] textBefore;
+        private final byte[] textAfter;
+        private final byte[] jsonBefore;
+        private final byte[] jsonAfter;
         private String name;
         private byte[] text;
         private byte[] json;
         private int jsonMaxChars;
+
+        Name(byte[] textBefore, byte[] textAfter, byte[] jsonBefore, byte[] jsonAfter) {
+            this.textBefore = textBefore;
+            this.textAfter = textAfter;
+            this.jsonBefore = jsonBefore;
+            this.jsonAfter = jsonAfter;
+        }
 
         byte[] text(String value, LineBuffer work) {
             if (value != name) {
@@ -304,7 +343,9 @@ final class RecordEncoder {
             }
             if (text == null) {
                 work.clear();
+                work.append(textBefore);
                 work.appendText(String.valueOf(value));
+                work.append(textAfter);
                 text = work.copyFrom(0);
             }
             return text;
@@ -316,7 +357,9 @@ final class RecordEncoder {
             }
             if (json == null || jsonMaxChars != maxChars) {
                 work.clear();
+                work.append(jsonBefore);
                 work.appendJsonString(String.valueOf(value), maxChars);
+                work.append(jsonAfter);
                 json = work.copyFrom(0);
                 jsonMaxChars = maxChars;
             }

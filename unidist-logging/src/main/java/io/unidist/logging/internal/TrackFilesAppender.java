@@ -132,6 +132,7 @@ final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
 
         void clear() {
             event = null; // do not keep the event (and its arguments) until the next record
+            scratch.forgetMessage();
             line.shrinkTo(RECORD_CAPACITY);
             busy = false;
         }

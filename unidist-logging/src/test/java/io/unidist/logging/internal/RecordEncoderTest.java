@@ -30,7 +30,7 @@ import org.slf4j.event.KeyValuePair;
  */
 class RecordEncoderTest {
 
-    private static final List<String> ODD = List.of("", "plain", "q\"uo\\te\nnew\rline\ttab\u0000\u0001\u001f\u007f",
+    private static final List<String> ODD = List.of("", "plain", "what? plain ascii", "q\"uo\\te\nnew\rline\ttab\u0000\u0001\u001f\u007f",
             "\u2028\u2029 é ✓ 😀", "lone \ud800 high", "lone \udc00 low", "end high \ud83d", "\ud83d\ude00\ud83d\ude00",
             "x".repeat(3000) + "ü");
 
