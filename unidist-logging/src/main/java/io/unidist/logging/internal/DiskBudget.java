@@ -19,8 +19,8 @@ import java.util.stream.Stream;
  * sum can exceed the cap by at most the active files' size. An archive still being compressed
  * is counted at its uncompressed size, which only errs towards deleting early.
  *
- * <p>Thread safety: {@link #enforce()} is synchronized; rollovers of different tracks call it
- * from their own threads.
+ * <p>Thread safety: {@link #enforce()} is synchronized; a program's own files call it from its
+ * {@link Archiver}'s thread, a collector's from the rollovers of its files.
  */
 final class DiskBudget {
 
@@ -37,13 +37,24 @@ final class DiskBudget {
         this.onDelete = onDelete;
     }
 
-    synchronized void enforce() {
+    /** @return the cap in bytes */
+    long capBytes() {
+        return capBytes;
+    }
+
+    /**
+     * Deletes the oldest compressed archives until every file of the program fits the cap, or
+     * none is left.
+     *
+     * @return the bytes the program's files take afterwards (0 if the directory cannot be listed)
+     */
+    synchronized long enforce() {
         List<Path> files = new ArrayList<>();
         try (Stream<Path> list = Files.list(dir)) {
             list.filter(p -> isLogFile(p.getFileName().toString())).forEach(files::add);
         } catch (IOException e) {
             Warnings.warn("cannot list log directory '" + dir + "' to apply the size cap: " + e);
-            return;
+            return 0;
         }
         long total = 0;
         List<Path> archives = new ArrayList<>();
@@ -65,6 +76,7 @@ final class DiskBudget {
                 Warnings.warn("cannot delete '" + archives.get(i) + "' to keep the size cap: " + e);
             }
         }
+        return total;
     }
 
     /**
@@ -77,7 +89,7 @@ final class DiskBudget {
                 && !name.equals(prefix + "manifest.json.tmp");
     }
 
-    private static long sizeOf(Path file) {
+    static long sizeOf(Path file) {
         try {
             return Files.size(file);
         } catch (IOException e) {

@@ -14,6 +14,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -24,8 +25,9 @@ import java.util.regex.Pattern;
  *
  * <p>Files, with {@code <base>} = {@code <program>} for the default track and
  * {@code <program>.<track>} for a named one: {@code <dir>/<base>.log}, {@code <dir>/<base>.jsonl},
- * archived as {@code <base>.<yyyy-MM-dd>.<i>.log.gz} and {@code .jsonl.gz} by logback's
- * {@code SizeAndTimeBasedRollingPolicy} (daily and at the size limit). One appender per track,
+ * archived as {@code <base>.<yyyy-MM-dd>.<i>.log.gz} and {@code .jsonl.gz} (logback's names) by
+ * {@link RotationPolicy} (daily and at the size limit) and the set-up's one {@link Archiver}
+ * thread, which compresses, applies the age limit and the {@link DiskBudget}. One appender per track,
  * {@link TrackFilesAppender}, finds the caller, encodes both lines and writes both files (group
  * writes when threads log at once); the two file appenders it writes through are logback's
  * rolling appenders ({@link EncodedFileAppender}), not attached to any logger.
@@ -59,6 +61,9 @@ public final class LogSetup {
     private final LoggingSettings settings;
     private final boolean filesEnabled;
     private final DiskBudget budget;
+    /** Compresses rotated files, one thread for every file of the set-up; {@code null} without files. */
+    private final Archiver archiver;
+    private final Clock clock = Clock.systemDefaultZone();
     private final String host;
     private final long pid = ProcessHandle.current().pid();
     private final Map<String, Logger> tracks = new ConcurrentHashMap<>();
@@ -83,8 +88,10 @@ public final class LogSetup {
         this.host = hostName();
         this.manifest = filesEnabled && settings.manifest ? LogManifest.start(settings.dir, settings.program,
                 host, pid, settings.manifestIntervalMillis) : null;
-        this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize(),
-                manifest == null ? deleted -> { } : manifest::deleted);
+        java.util.function.Consumer<Path> onDelete = manifest == null ? deleted -> { } : manifest::deleted;
+        this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize(), onDelete);
+        this.archiver = filesEnabled ? new Archiver(settings.dir, settings.program, settings.maxHistoryDays, budget,
+                onDelete, clock) : null;
     }
 
     /**
@@ -119,6 +126,9 @@ public final class LogSetup {
         context.putObject(CONTEXT_KEY, setup);
         if (setup.manifest != null) {
             context.register(setup.manifest); // a reset or stop of the context writes it a last time
+        }
+        if (setup.archiver != null) {
+            context.register(setup.archiver); // a reset or stop lets queued compressions finish
         }
         // as logback does after reading an XML file: a set-up problem must not go unseen
         new StatusPrinter2().printInCaseOfErrorsOrWarnings(context);
@@ -261,14 +271,9 @@ public final class LogSetup {
         appender.setContext(context);
         appender.setName(base + "." + extension);
         appender.setFile(settings.dir.resolve(base + "." + extension).toString());
-        BudgetedRollingPolicy<ILoggingEvent> policy = new BudgetedRollingPolicy<>(budget);
+        RotationPolicy<ILoggingEvent> policy = new RotationPolicy<>(settings.dir, settings.program, base, extension,
+                settings.maxFileSize.getSize(), archiver, clock);
         policy.setContext(context);
-        policy.setParent(appender);
-        policy.setFileNamePattern(
-                settings.dir.resolve(base + ".%d{yyyy-MM-dd}.%i." + extension + ".gz").toString());
-        policy.setMaxFileSize(settings.maxFileSize);
-        policy.setMaxHistory(settings.maxHistoryDays);
-        policy.setTotalSizeCap(settings.totalSizeCap);
         policy.start();
         appender.setRollingPolicy(policy);
         appender.setEncoder(encoder);
