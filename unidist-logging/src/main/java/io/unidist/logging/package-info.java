@@ -5,7 +5,8 @@
  * <ul>
  *   <li>a readable console line on stdout: {@code 17:06:50.123 INFO  [main] com.acme.App - started};</li>
  *   <li>{@code <dir>/<program>.log}, plain text with UTC time, level, thread, logger, caller
- *       {@code File.java:line} and message;</li>
+ *       {@code File.java:line} when caller data is on (it is off unless asked for, see Cost),
+ *       and message;</li>
  *   <li>{@code <dir>/<program>.jsonl}, one JSON object per line with {@code time} (ISO-8601 UTC,
  *       milliseconds), {@code level}, {@code host}, {@code program}, {@code pid}, {@code track},
  *       {@code seq} (per process, across tracks), {@code thread}, {@code logger},
@@ -41,7 +42,8 @@
  *   <tr><td>{@code unidist.logging.file.maxHistoryDays}</td><td>{@code 30}</td><td>days of archives kept</td></tr>
  *   <tr><td>{@code unidist.logging.totalSizeCap}</td><td>{@code 1GB}</td><td>all files of the program, all
  *       tracks; oldest archives are deleted first</td></tr>
- *   <tr><td>{@code unidist.logging.callerData}</td><td>{@code true}</td><td>caller file and line in the main track</td></tr>
+ *   <tr><td>{@code unidist.logging.callerData}</td><td>{@code false}</td><td>caller file and line in the records
+ *       of every track; a stack walk per record, see Cost</td></tr>
  *   <tr><td>{@code unidist.logging.track.<track>.callerData}</td><td>value of {@code callerData}</td><td>the same for one track</td></tr>
  *   <tr><td>{@code unidist.logging.json.maxMessageChars}</td><td>{@code 65536}</td><td>longer messages and stacks are
  *       cut in the JSON file and end with {@code …[truncated, N chars in total]}</td></tr>
