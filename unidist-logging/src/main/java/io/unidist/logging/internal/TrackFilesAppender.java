@@ -10,9 +10,11 @@ import ch.qos.logback.core.UnsynchronizedAppenderBase;
  * <p>Per record, on the logging thread and in parallel with other threads: the caller lookup
  * ({@link CallerFinder}, when caller data is on), then both lines encoded once into this
  * thread's buffer ({@link RecordEncoder}). Then the record goes to the track's
- * {@link GroupWriter}: one thread at a time writes, and records that threads log while a write
- * is under way go out together in the next one, one write call per file for the whole batch
- * ({@link EncodedFileAppender#writeEncoded}); records keep one order, the same in both files.
+ * {@link GroupWriter}, with one lane per file: each file is written by one thread at a time,
+ * the two files at the same time by different threads, and records that threads log while a
+ * write is under way go out together in the next one, one write call per file for the whole
+ * batch ({@link EncodedFileAppender#writeEncoded}); records keep one order, the same in both
+ * files.
  *
  * <h2>Guarantee</h2>
  * When a logging call returns, its record has been handed to the operating system with
@@ -24,7 +26,7 @@ import ch.qos.logback.core.UnsynchronizedAppenderBase;
  * when the process dies may be in neither file, in the text file only, or cut at the end of a
  * file (the next start ends such a line, see {@link ManifestedFileAppender}).
  *
- * <p>Thread safety: any number of threads may log; the files are written by one at a time.
+ * <p>Thread safety: any number of threads may log; each file is written by one at a time.
  * {@link #stop} stops both files.
  */
 final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
@@ -37,8 +39,8 @@ final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
     private final RecordEncoder encoder;
     private final EncodedFileAppender<ILoggingEvent> text;
     private final EncodedFileAppender<ILoggingEvent> json;
-    private final GroupWriter<Pending> writer = new GroupWriter<>(this::writeBatch);
-    // used by the writing thread only (one at a time, ordered by the group writer's flag)
+    private final GroupWriter<Pending> writer = new GroupWriter<>(this::writeText, this::writeJson);
+    // each used by its lane's writer only (one thread at a time)
     private final LineBuffer textBatch = new LineBuffer(BATCH_CAPACITY);
     private final LineBuffer jsonBatch = new LineBuffer(BATCH_CAPACITY);
 
@@ -82,38 +84,53 @@ final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         json.stop();
     }
 
-    /** For tests: batches and records written so far. */
-    long[] counts() {
+    /** For tests and reports: per file (text, then JSON), batches and records written so far. */
+    long[][] counts() {
         return writer.counts();
     }
 
-    /** The group writer's sink: one write per file for the whole batch. */
-    private void writeBatch(Pending first) {
-        if (first.next() == null) {
-            byte[] bytes = first.line.array();
-            text.writeEncoded(first.event, bytes, 0, first.textEnd, 0, 0);
-            json.writeEncoded(first.event, bytes, first.textEnd, first.line.size() - first.textEnd,
+    /** The text file's lane: one write for the whole batch. */
+    private void writeText(GroupWriter.Batch<Pending> batch) {
+        int count = batch.size();
+        if (count == 1) {
+            Pending only = batch.get(0);
+            text.writeEncoded(only.event, only.line.array(), 0, only.textEnd, 0, 0);
+            return;
+        }
+        try {
+            for (int i = 0; i < count; i++) {
+                Pending record = batch.get(i);
+                textBatch.append(record.line.array(), 0, record.textEnd);
+            }
+            text.writeEncoded(batch.get(count - 1).event, textBatch.array(), 0, textBatch.size(), 0, 0);
+        } finally {
+            textBatch.shrinkTo(BATCH_CAPACITY);
+        }
+    }
+
+    /** The JSON-lines file's lane: one write for the whole batch. */
+    private void writeJson(GroupWriter.Batch<Pending> batch) {
+        int count = batch.size();
+        Pending first = batch.get(0);
+        Pending last = batch.get(count - 1);
+        if (count == 1) {
+            json.writeEncoded(first.event, first.line.array(), first.textEnd, first.line.size() - first.textEnd,
                     first.seq, first.seq);
             return;
         }
-        Pending last = first;
-        for (Pending record = first; record != null; record = record.next()) {
-            byte[] bytes = record.line.array();
-            textBatch.append(bytes, 0, record.textEnd);
-            jsonBatch.append(bytes, record.textEnd, record.line.size() - record.textEnd);
-            last = record;
-        }
         try {
-            text.writeEncoded(last.event, textBatch.array(), 0, textBatch.size(), 0, 0);
+            for (int i = 0; i < count; i++) {
+                Pending record = batch.get(i);
+                jsonBatch.append(record.line.array(), record.textEnd, record.line.size() - record.textEnd);
+            }
             json.writeEncoded(last.event, jsonBatch.array(), 0, jsonBatch.size(), first.seq, last.seq);
         } finally {
-            textBatch.shrinkTo(BATCH_CAPACITY);
             jsonBatch.shrinkTo(BATCH_CAPACITY);
         }
     }
 
     /** A thread's record on its way: both lines in one buffer, text first. */
-    static final class Pending extends GroupWriter.Entry<Pending> {
+    static final class Pending extends GroupWriter.Entry {
         final LineBuffer line = new LineBuffer(RECORD_CAPACITY);
         final RecordEncoder.Scratch scratch = new RecordEncoder.Scratch();
         ILoggingEvent event;

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,19 +20,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * The group write protocol on its own, with a sink that records what it was given: a call
- * returns only once its record was written; records that arrive while a write is under way
- * go out together in the next batch, in arrival order; many threads at once get every record
- * written exactly once, by one writer at a time; a failing sink releases every waiting thread.
+ * The group write protocol on its own, with two lanes whose sinks record what they were given:
+ * a call returns only once every lane wrote its record; records that arrive while a lane is
+ * writing go out together in its next batch; many threads at once get every record written
+ * exactly once per lane, in one order shared by the lanes, each lane by one thread at a time;
+ * a failing sink releases every waiting thread and the lanes go on.
  */
 class GroupWriterTest {
 
     /** One record: who logged it and its number. */
-    static final class Item extends GroupWriter.Entry<Item> {
+    static final class Item extends GroupWriter.Entry {
         String id;
     }
 
-    /** A sink that keeps every batch; may be held at its first batch and may fail on one. */
+    /** A lane's sink that keeps every batch; may be held at its first batch and may fail on one record. */
     static final class RecordingSink implements GroupWriter.Sink<Item> {
         final List<List<String>> batches = new CopyOnWriteArrayList<>();
         final Set<String> written = ConcurrentHashMap.newKeySet();
@@ -44,28 +44,34 @@ class GroupWriterTest {
         volatile String failOn;
 
         @Override
-        public void write(Item first) {
+        public void write(GroupWriter.Batch<Item> batch) {
             if (inside.incrementAndGet() != 1) {
                 overlapped.set(true);
             }
             try {
-                List<String> batch = new ArrayList<>();
-                for (Item item = first; item != null; item = item.next()) {
-                    batch.add(item.id);
+                List<String> ids = new ArrayList<>();
+                for (int i = 0; i < batch.size(); i++) {
+                    ids.add(batch.get(i).id);
                 }
                 boolean isFirst = batches.isEmpty();
-                batches.add(batch);
+                batches.add(ids);
                 if (isFirst) {
                     firstBatchEntered.countDown();
                     awaitRelease();
                 }
-                if (batch.contains(failOn)) {
-                    throw new IllegalStateException("simulated failure writing " + batch);
+                if (ids.contains(failOn)) {
+                    throw new IllegalStateException("simulated failure writing " + ids);
                 }
-                written.addAll(batch);
+                written.addAll(ids);
             } finally {
                 inside.decrementAndGet();
             }
+        }
+
+        List<String> all() {
+            List<String> all = new ArrayList<>();
+            batches.forEach(all::addAll);
+            return all;
         }
 
         private void awaitRelease() {
@@ -82,52 +88,58 @@ class GroupWriterTest {
         }
     }
 
+    private final RecordingSink text = new RecordingSink();
+    private final RecordingSink json = new RecordingSink();
+    private final GroupWriter<Item> writer = new GroupWriter<>(text, json);
+
     private static Item item(String id) {
         Item item = new Item();
         item.id = id;
         return item;
     }
 
+    private boolean writtenEverywhere(String id) {
+        return text.written.contains(id) && json.written.contains(id);
+    }
+
     @Test
-    void aThreadAloneWritesEachOfItsRecordsAsItsOwnBatch() {
-        RecordingSink sink = new RecordingSink();
-        GroupWriter<Item> writer = new GroupWriter<>(sink);
+    void aThreadAloneWritesEachRecordToEveryLaneAsItsOwnBatch() {
         Item reused = new Item();
 
         for (int i = 0; i < 3; i++) {
             reused.id = "r" + i;
             writer.write(reused);
-            assertTrue(sink.written.contains("r" + i), "written before write returned");
+            assertTrue(writtenEverywhere("r" + i), "written to both lanes before write returned");
         }
 
-        assertEquals(List.of(List.of("r0"), List.of("r1"), List.of("r2")), sink.batches);
-        assertEquals(3, writer.counts()[0]);
-        assertEquals(3, writer.counts()[1]);
+        List<List<String>> oneEach = List.of(List.of("r0"), List.of("r1"), List.of("r2"));
+        assertEquals(oneEach, text.batches);
+        assertEquals(oneEach, json.batches);
+        assertEquals(3, writer.counts()[0][0]);
+        assertEquals(3, writer.counts()[1][1]);
     }
 
     @Test
-    void recordsArrivingDuringAWriteGoOutTogetherInTheNextBatchAndNoCallReturnsBeforeItsRecordIsWritten()
+    void recordsArrivingWhileALaneWritesGoOutTogetherAndNoCallReturnsBeforeEveryLaneWroteIt()
             throws InterruptedException {
-        RecordingSink sink = new RecordingSink();
-        sink.holdFirstBatch = new CountDownLatch(1);
-        GroupWriter<Item> writer = new GroupWriter<>(sink);
+        text.holdFirstBatch = new CountDownLatch(1);
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         Set<String> returned = ConcurrentHashMap.newKeySet();
 
-        Thread first = logger(writer, "first", sink, returned, failures);
+        Thread first = logger("first", returned, failures);
         first.start();
-        assertTrue(sink.firstBatchEntered.await(30, TimeUnit.SECONDS));
+        assertTrue(text.firstBatchEntered.await(30, TimeUnit.SECONDS));
         List<Thread> others = new ArrayList<>();
         for (String id : List.of("b", "c", "d")) {
-            Thread other = logger(writer, id, sink, returned, failures);
+            Thread other = logger(id, returned, failures);
             others.add(other);
             other.start();
         }
-        // parked: each has pushed its record and found the first thread writing
+        // parked: each has published its record and waits for the text lane, which "first" holds
         await().atMost(Duration.ofSeconds(30)).until(() -> others.stream().allMatch(t -> t.getState() == Thread.State.WAITING));
-        assertEquals(Set.of(), returned, "no call returns while its record waits");
+        assertEquals(Set.of(), returned, "no call returns while its record waits for a lane");
 
-        sink.holdFirstBatch.countDown();
+        text.holdFirstBatch.countDown();
         first.join(30_000);
         for (Thread other : others) {
             other.join(30_000);
@@ -135,19 +147,15 @@ class GroupWriterTest {
 
         assertEquals(List.of(), failures);
         assertEquals(Set.of("first", "b", "c", "d"), returned);
-        assertEquals(2, sink.batches.size(), "one batch for the record written first, one for the rest: " + sink.batches);
-        assertEquals(List.of("first"), sink.batches.get(0));
-        List<String> second = new ArrayList<>(sink.batches.get(1));
-        Collections.sort(second);
-        assertEquals(List.of("b", "c", "d"), second);
-        assertEquals(2, writer.counts()[0]);
-        assertEquals(4, writer.counts()[1]);
+        assertEquals(2, text.batches.size(), "the record written first, then all that arrived meanwhile: " + text.batches);
+        assertEquals(List.of("first"), text.batches.get(0));
+        assertEquals(Set.of("b", "c", "d"), Set.copyOf(text.batches.get(1)));
+        assertEquals(text.all(), json.all(), "one order in both lanes");
+        assertTrue(json.batches.size() <= 4);
     }
 
     @Test
-    void manyThreadsAtOnceEveryRecordIsWrittenExactlyOnceByOneWriterAtATime() throws InterruptedException {
-        RecordingSink sink = new RecordingSink();
-        GroupWriter<Item> writer = new GroupWriter<>(sink);
+    void manyThreadsAtOnceEveryRecordIsWrittenOncePerLaneInOneOrderByOneWriterAtATime() throws InterruptedException {
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         int threads = 8;
         int perThread = 5_000;
@@ -159,8 +167,8 @@ class GroupWriterTest {
                 for (int i = 0; i < perThread; i++) {
                     mine.id = name + "-" + i;
                     writer.write(mine);
-                    if (!sink.written.contains(mine.id)) {
-                        failures.add(new AssertionError(mine.id + " returned before it was written"));
+                    if (!writtenEverywhere(mine.id)) {
+                        failures.add(new AssertionError(mine.id + " returned before both lanes wrote it"));
                     }
                 }
             }, name));
@@ -172,11 +180,11 @@ class GroupWriterTest {
         }
 
         assertEquals(List.of(), failures);
-        assertFalse(sink.overlapped.get(), "the sink is called by one thread at a time");
-        List<String> all = new ArrayList<>();
-        sink.batches.forEach(all::addAll);
+        assertFalse(text.overlapped.get() || json.overlapped.get(), "a lane's sink is called by one thread at a time");
+        List<String> all = text.all();
         assertEquals(threads * perThread, all.size(), "every record written once");
         assertEquals(threads * perThread, Set.copyOf(all).size(), "no record written twice");
+        assertEquals(all, json.all(), "both lanes in one order");
         for (int t = 0; t < threads; t++) {
             String prefix = "t" + t + "-";
             List<String> own = all.stream().filter(id -> id.startsWith(prefix)).toList();
@@ -184,52 +192,59 @@ class GroupWriterTest {
                 assertEquals(prefix + i, own.get(i), "a thread's records stay in its order");
             }
         }
-        assertEquals(sink.batches.size(), writer.counts()[0]);
-        assertEquals(threads * perThread, writer.counts()[1]);
+        assertEquals(threads * perThread, writer.counts()[0][1]);
+        assertEquals(threads * perThread, writer.counts()[1][1]);
     }
 
     @Test
-    void aFailingWriteReleasesEveryWaitingThreadAndTheWriterThrowsItThenWritingGoesOn() throws InterruptedException {
-        RecordingSink sink = new RecordingSink();
-        sink.holdFirstBatch = new CountDownLatch(1);
-        sink.failOn = "c";
-        GroupWriter<Item> writer = new GroupWriter<>(sink);
+    void aFailingSinkThrowsToTheThreadWritingTheBatchAndTheLanesGoOn() {
+        json.failOn = "boom";
+
+        assertThrows(IllegalStateException.class, () -> writer.write(item("boom")));
+        writer.write(item("after"));
+
+        assertTrue(text.written.contains("boom"), "the other lane wrote it");
+        assertTrue(writtenEverywhere("after"));
+        assertEquals(List.of("boom", "after"), json.all());
+    }
+
+    @Test
+    void aFailingBatchReleasesEveryWaitingThreadAndOnlyItsWriterThrows() throws InterruptedException {
+        text.holdFirstBatch = new CountDownLatch(1);
+        text.failOn = "c";
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         Set<String> returned = ConcurrentHashMap.newKeySet();
 
-        Thread first = logger(writer, "first", sink, returned, failures);
+        Thread first = logger("first", returned, failures);
         first.start();
-        assertTrue(sink.firstBatchEntered.await(30, TimeUnit.SECONDS));
+        assertTrue(text.firstBatchEntered.await(30, TimeUnit.SECONDS));
         List<Thread> others = new ArrayList<>();
         for (String id : List.of("b", "c")) {
-            Thread other = logger(writer, id, sink, returned, failures);
+            Thread other = logger(id, returned, failures);
             others.add(other);
             other.start();
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> others.stream().allMatch(t -> t.getState() == Thread.State.WAITING));
-        sink.holdFirstBatch.countDown();
+        text.holdFirstBatch.countDown();
         first.join(30_000);
         for (Thread other : others) {
             other.join(30_000);
         }
 
         assertEquals(Set.of("first", "b", "c"), returned, "every call returned");
-        // the thread that wrote the failed batch threw; the others did not: here "first" wrote it
+        // "first" held the text lane, so it wrote the failing batch [b, c]; b and c did not write it
         assertEquals(1, failures.size(), failures.toString());
         assertSame(IllegalStateException.class, failures.get(0).getClass());
-        Item after = item("after");
-        writer.write(after);
-        assertTrue(sink.written.contains("after"));
-        assertThrows(IllegalStateException.class, () -> writer.write(item("c")), "a failure alone is thrown at once");
+        writer.write(item("after"));
+        assertTrue(writtenEverywhere("after"));
     }
 
-    private static Thread logger(GroupWriter<Item> writer, String id, RecordingSink sink, Set<String> returned,
-                                 List<Throwable> failures) {
+    private Thread logger(String id, Set<String> returned, List<Throwable> failures) {
         return new Thread(() -> {
             try {
                 writer.write(item(id));
-                if (!sink.written.contains(id) && sink.failOn == null) { // with failOn, a failed batch is lost
-                    failures.add(new AssertionError(id + " returned before it was written"));
+                if (!writtenEverywhere(id) && text.failOn == null && json.failOn == null) {
+                    failures.add(new AssertionError(id + " returned before both lanes wrote it"));
                 }
             } catch (RuntimeException e) {
                 failures.add(e);
