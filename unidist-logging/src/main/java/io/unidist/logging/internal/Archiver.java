@@ -79,17 +79,23 @@ final class Archiver implements LifeCycle {
      *                       over the cap), after the deletion; the budget tells its own
      */
     Archiver(Path dir, String program, int maxHistoryDays, DiskBudget budget, Consumer<Path> onDelete, Clock clock) {
+        this(dir, program, maxHistoryDays, budget, onDelete, clock, Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "unidist-log-archiver-" + program);
+            thread.setDaemon(true);
+            return thread;
+        }));
+    }
+
+    /** @param executor runs the archiver's work, one task at a time (tests run it by hand) */
+    Archiver(Path dir, String program, int maxHistoryDays, DiskBudget budget, Consumer<Path> onDelete, Clock clock,
+             ExecutorService executor) {
         this.dir = dir;
         this.program = program;
         this.maxHistoryDays = maxHistoryDays;
         this.budget = budget;
         this.onDelete = onDelete;
         this.clock = clock;
-        this.executor = Executors.newSingleThreadExecutor(task -> {
-            Thread thread = new Thread(task, "unidist-log-archiver-" + program);
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.executor = executor;
     }
 
     /** Compresses {@code rotated} into {@code archive} on the archiver's thread, after the files rotated before it. */
@@ -152,13 +158,16 @@ final class Archiver implements LifeCycle {
     }
 
     private static void gzip(Path source, Path archive) throws IOException {
-        try (InputStream in = Files.newInputStream(source);
-             OutputStream out = new FastGzipStream(Files.newOutputStream(archive, StandardOpenOption.CREATE_NEW,
-                     StandardOpenOption.WRITE))) {
-            in.transferTo(out);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(archive); // never leave a partial archive of a file that is kept
-            throw e;
+        try (InputStream in = Files.newInputStream(source)) {
+            // CREATE_NEW: an archive that exists already is never overwritten (the rotated file is kept)
+            OutputStream file = Files.newOutputStream(archive, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            try (OutputStream out = new FastGzipStream(file)) {
+                in.transferTo(out);
+            } catch (IOException | RuntimeException e) {
+                file.close();
+                Files.deleteIfExists(archive); // ours and partial: never leave it next to the file that is kept
+                throw e;
+            }
         }
     }
 

@@ -12,12 +12,14 @@ import java.util.stream.Stream;
  * One disk budget for all files of one program in one log directory, across all tracks.
  *
  * <p>Logback's {@code totalSizeCap} counts the archives of one rolling policy only, so N tracks
- * could use N times the cap. After each rollover of any track, {@link #enforce()} adds up every
- * file whose name starts with {@code <program>.} (active files, archives and archives being
- * compressed; not the scrapers' manifest) and deletes the oldest compressed archives
- * ({@code .gz}) until the sum is at or below the cap. Active files are never deleted, so the
- * sum can exceed the cap by at most the active files' size. An archive still being compressed
- * is counted at its uncompressed size, which only errs towards deleting early.
+ * could use N times the cap. {@link #enforce()} (after each archive a program's {@link Archiver}
+ * makes; after each rollover of a collector's file) adds up every file whose name starts with
+ * {@code <program>.} (active files, archives and rotated files waiting for or in compression;
+ * not the scrapers' manifest) and deletes the oldest compressed archives ({@code .gz}) until
+ * the sum is at or below the cap. Active files are never deleted, so the sum can exceed the cap
+ * by at most the active files' size and the files waiting for compression (the archiver deletes
+ * those of a program when they alone break the cap). A file in compression is counted at its
+ * uncompressed size, which only errs towards deleting early.
  *
  * <p>Thread safety: {@link #enforce()} is synchronized; a program's own files call it from its
  * {@link Archiver}'s thread, a collector's from the rollovers of its files.

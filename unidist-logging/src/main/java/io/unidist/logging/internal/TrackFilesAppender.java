@@ -84,11 +84,6 @@ final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         json.stop();
     }
 
-    /** For tests and reports: per file (text, then JSON), batches and records written so far. */
-    long[][] counts() {
-        return writer.counts();
-    }
-
     /** The text file's lane: one write for the whole batch. */
     private void writeText(GroupWriter.Batch<Pending> batch) {
         int count = batch.size();
