@@ -19,8 +19,8 @@ import java.util.concurrent.locks.LockSupport;
  * after it, as one batch (one write call), then advances the cursor. So while one thread writes
  * a batch to the text file, another can write the JSON file, and records that arrive meanwhile
  * wait for the next batch. A thread whose record is not written yet by a lane another thread
- * holds waits for it: it spins briefly (a write takes about a microsecond), yields a few
- * times, then parks until the last lane to write its record wakes it. A thread that gives up
+ * holds waits for it: it spins briefly (a write takes about a microsecond), then parks until
+ * the last lane to write its record wakes it. A thread that gives up
  * a lane's flag looks once more for records published behind the cursor and, if there are
  * any, takes the flag again to write them or leaves them to the thread that took it: so every
  * record is written by every lane, in sequence order. Everything before the claim (encoding,
@@ -87,8 +87,8 @@ final class GroupWriter<E extends GroupWriter.Entry> {
     /** Records a lane writes in one batch at most, and pending records the ring holds. */
     static final int CAPACITY = 1024;
     private static final int MASK = CAPACITY - 1;
+    /** Spins before parking: about as long as a write; no yields, which under load give the core away for a time slice. */
     private static final int SPINS = 100;
-    private static final int YIELDS = 4;
     private static final VarHandle REMAINING;
     private static final VarHandle RING;
 
@@ -282,12 +282,6 @@ final class GroupWriter<E extends GroupWriter.Entry> {
                 return;
             }
             Thread.onSpinWait();
-        }
-        for (int i = 0; i < YIELDS; i++) {
-            if (entry.remaining == 0) {
-                return;
-            }
-            Thread.yield();
         }
         entry.waiter = Thread.currentThread();
         while (entry.remaining != 0) {

@@ -197,6 +197,37 @@ class GroupWriterTest {
     }
 
     @Test
+    void moreThreadsThanTheRingHoldsWaitForRoomAndEveryRecordIsWritten() throws InterruptedException {
+        text.holdFirstBatch = new CountDownLatch(1);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        Set<String> returned = ConcurrentHashMap.newKeySet();
+        Thread first = logger("first", returned, failures);
+        first.start();
+        assertTrue(text.firstBatchEntered.await(30, TimeUnit.SECONDS));
+        int more = GroupWriter.CAPACITY + 20; // the text lane's cursor stays at 0: the last 21 find the ring full
+        List<Thread> others = new ArrayList<>();
+        for (int i = 0; i < more; i++) {
+            Thread other = logger("t" + i, returned, failures);
+            other.setDaemon(true);
+            others.add(other);
+            other.start();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> json.written.size() >= GroupWriter.CAPACITY);
+        assertEquals(Set.of(), returned, "no call returns while the text lane holds every record back");
+
+        text.holdFirstBatch.countDown();
+        first.join(60_000);
+        for (Thread other : others) {
+            other.join(60_000);
+        }
+
+        assertEquals(List.of(), failures);
+        assertEquals(more + 1, returned.size());
+        assertEquals(more + 1, Set.copyOf(text.all()).size(), "every record written once");
+        assertEquals(text.all(), json.all(), "one order in both lanes");
+    }
+
+    @Test
     void aFailingSinkThrowsToTheThreadWritingTheBatchAndTheLanesGoOn() {
         json.failOn = "boom";
 
