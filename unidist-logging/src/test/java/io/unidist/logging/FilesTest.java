@@ -202,7 +202,13 @@ class FilesTest {
         List<String> fromText = text.subList(1, text.size()).stream()
                 .map(line -> line.substring(line.indexOf(" - ") + 3)).collect(Collectors.toList());
         assertEquals(threads * perThread, fromJson.size());
-        assertEquals(fromJson, fromText, "the same records, whole, in the same order in both files");
+        assertEquals(fromJson.size(), fromText.size());
+        for (int i = 0; i < fromJson.size(); i++) {
+            if (!fromJson.get(i).equals(fromText.get(i))) {
+                throw new AssertionError("the files differ at record " + i + ": JSON " + shortened(fromJson.get(i))
+                        + ", text " + shortened(fromText.get(i)) + " (the same records, whole, in one order in both)");
+            }
+        }
         assertEquals(threads * perThread, json.stream().map(r -> r.get("seq")).distinct().count());
         for (int t = 0; t < threads; t++) {
             String prefix = "t" + t + " ";
@@ -223,6 +229,10 @@ class FilesTest {
         context.getLogger("chatty.sub").debug("kept debug");
 
         assertEquals(List.of("kept warning", "kept debug"), messages("prog.jsonl"));
+    }
+
+    private static String shortened(String message) {
+        return message.length() <= 40 ? message : message.substring(0, 40) + "…";
     }
 
     private List<Object> messages(String file) throws IOException {

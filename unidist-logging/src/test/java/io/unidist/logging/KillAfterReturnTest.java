@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The logging call's guarantee, with a real {@code kill -9}: a child JVM logs from four threads
- * at once (group writes, two tracks, files rotating every 64 KB) and prints an acknowledgement
+ * at once (two tracks, files rotating every 64 KB) and prints an acknowledgement
  * on stdout after each logging call returned; it is killed while it logs. Every acknowledged
  * record must be in the JSON-lines files and in the text files, whole (a line that parses,
  * with the right message), whatever rotation and compression were doing at the kill: a record

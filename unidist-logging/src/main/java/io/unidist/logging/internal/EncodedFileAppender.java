@@ -10,14 +10,15 @@ import java.io.OutputStream;
 
 /**
  * Logback's rolling file appender that also takes records already encoded, several at once:
- * {@link #writeEncoded} writes a batch of whole lines with one write call and one flush, after
+ * {@link #writeEncoded} writes whole lines with one write call and one flush, after
  * the same roll-over check {@code RollingFileAppender} makes before each record. Rotation,
  * compression, the size count, the output stream's recovery from write errors and stopping are
  * logback's, unchanged; a track's files ({@link TrackFilesAppender}) are written this way, and
  * logback's own per-record path ({@code doAppend}) still works for other uses.
  *
  * <p>Thread safety: {@link #writeEncoded} must be called by one thread at a time (the track's
- * {@link GroupWriter} sees to it; it replaces the roll-over lock logback takes per record);
+ * {@link TrackFilesAppender} holds the file's lock; it replaces the roll-over lock logback takes
+ * per record);
  * the write itself holds logback's stream lock, as {@code doAppend} does, so it excludes a
  * concurrent stop and the manifest's reads.
  *

@@ -28,9 +28,9 @@ import java.util.regex.Pattern;
  * archived as {@code <base>.<yyyy-MM-dd>.<i>.log.gz} and {@code .jsonl.gz} (logback's names) by
  * {@link RotationPolicy} (daily and at the size limit) and the set-up's one {@link Archiver}
  * thread, which compresses, applies the age limit and the {@link DiskBudget}. One appender per track,
- * {@link TrackFilesAppender}, finds the caller, encodes both lines and writes both files (group
- * writes when threads log at once); the two file appenders it writes through are logback's
- * rolling appenders ({@link EncodedFileAppender}), not attached to any logger.
+ * {@link TrackFilesAppender}, finds the caller, encodes both lines once and writes both files,
+ * one write each; the two file appenders it writes through are logback's rolling appenders
+ * ({@link EncodedFileAppender}), not attached to any logger.
  *
  * <p>With {@code unidist.logging.manifest.enabled} (the default) the file appenders are
  * {@link ManifestedFileAppender}s and a {@link LogManifest} follows every file of the program

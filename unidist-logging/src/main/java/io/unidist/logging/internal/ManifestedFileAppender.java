@@ -20,8 +20,8 @@ import java.util.function.LongSupplier;
  * ({@link #collected}, lines forwarded by other nodes).
  *
  * <p>Hooks, all called with the appender's stream lock held: {@link #openFile} (at start and
- * after each rollover), {@link #written} (after a batch of a program's own records was written
- * and flushed by {@link #writeEncoded}, with the {@code seq} of its first and last record),
+ * after each rollover), {@link #written} (after a program's own records were written and
+ * flushed by {@link #writeEncoded}, with the {@code seq} of the first and the last),
  * {@link #updateByteCount} (after each record logback's per-record path wrote and flushed, for a
  * collector's files; the {@code fseq} comes from {@code seqOfLastRecord}, see
  * {@link CollectorWriter}), {@link #rollover} and {@link #stop}. The cost per write is a few

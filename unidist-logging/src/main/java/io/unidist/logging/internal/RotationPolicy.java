@@ -48,7 +48,8 @@ import java.util.stream.Stream;
  *
  * <h2>Thread safety</h2>
  * The trigger check and the rollover are called by the file's writer only (one thread at a time:
- * the track's {@link GroupWriter}, under which logback's own roll-over lock is not needed); the
+ * under the file's lock in {@link TrackFilesAppender}, so logback's own roll-over lock is not
+ * needed); the
  * byte count is logback's thread-safe {@link LengthCounterBase}.
  *
  * @param <E> the appender's event type

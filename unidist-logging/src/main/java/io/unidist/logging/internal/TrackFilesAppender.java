@@ -2,6 +2,7 @@ package io.unidist.logging.internal;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Writes each record of one track to its two files, the text file and the JSON-lines file,
@@ -9,12 +10,18 @@ import ch.qos.logback.core.UnsynchronizedAppenderBase;
  *
  * <p>Per record, on the logging thread and in parallel with other threads: the caller lookup
  * ({@link CallerFinder}, when caller data is on), then both lines encoded once into this
- * thread's buffer ({@link RecordEncoder}). Then the record goes to the track's
- * {@link GroupWriter}, with one lane per file: each file is written by one thread at a time,
- * the two files at the same time by different threads, and records that threads log while a
- * write is under way go out together in the next one, one write call per file for the whole
- * batch ({@link EncodedFileAppender#writeEncoded}); records keep one order, the same in both
- * files.
+ * thread's buffer ({@link RecordEncoder}). Then the thread writes its text line under the text
+ * file's lock and its JSON line under the JSON file's lock, one write call each
+ * ({@link EncodedFileAppender#writeEncoded}). It takes the JSON lock before it lets the text lock
+ * go (hand over hand): the JSON file gets the records in the text file's order, and while one
+ * thread writes its JSON line the next can write its text line.
+ *
+ * <p>Why not group writes (a thread that finds a write under way hands its record to the
+ * writing thread, which writes all that arrived in one call): built and measured on the
+ * project's 2-core machine, they were slower with 4 threads (196,000 against 240,000 records/s
+ * with the defaults, logback's FileAppender 420,000 in the same runs): with two cores only two
+ * threads run at once, both busy writing, so batches stayed at about one record, and the
+ * waiting cost more than a lock's. See the logging section of {@code docs/BENCHMARKS.md}.
  *
  * <h2>Guarantee</h2>
  * When a logging call returns, its record has been handed to the operating system with
@@ -26,23 +33,20 @@ import ch.qos.logback.core.UnsynchronizedAppenderBase;
  * when the process dies may be in neither file, in the text file only, or cut at the end of a
  * file (the next start ends such a line, see {@link ManifestedFileAppender}).
  *
- * <p>Thread safety: any number of threads may log; each file is written by one at a time.
- * {@link #stop} stops both files.
+ * <p>Thread safety: any number of threads may log; each file is written by one at a time, the
+ * two files by two threads at once. {@link #stop} stops both files.
  */
 final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
 
     private static final int RECORD_CAPACITY = 1024;
-    private static final int BATCH_CAPACITY = 16 * 1024;
     private static final ThreadLocal<Pending> PENDING = ThreadLocal.withInitial(Pending::new);
 
     private final CallerFinder caller;
     private final RecordEncoder encoder;
     private final EncodedFileAppender<ILoggingEvent> text;
     private final EncodedFileAppender<ILoggingEvent> json;
-    private final GroupWriter<Pending> writer = new GroupWriter<>(this::writeText, this::writeJson);
-    // each used by its lane's writer only (one thread at a time)
-    private final LineBuffer textBatch = new LineBuffer(BATCH_CAPACITY);
-    private final LineBuffer jsonBatch = new LineBuffer(BATCH_CAPACITY);
+    private final ReentrantLock textLock = new ReentrantLock();
+    private final ReentrantLock jsonLock = new ReentrantLock();
 
     /**
      * @param caller  finds the caller's file and line, {@code null} when caller data is off
@@ -71,7 +75,7 @@ final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         record.busy = true;
         try {
             record.encode(encoder, event);
-            writer.write(record);
+            write(record);
         } finally {
             record.clear();
         }
@@ -84,48 +88,32 @@ final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         json.stop();
     }
 
-    /** The text file's lane: one write for the whole batch. */
-    private void writeText(GroupWriter.Batch<Pending> batch) {
-        int count = batch.size();
-        if (count == 1) {
-            Pending only = batch.get(0);
-            text.writeEncoded(only.event, only.line.array(), 0, only.textEnd, 0, 0);
-            return;
+    /** Both lines, one write each, hand over hand (see the class comment). */
+    private void write(Pending record) {
+        byte[] bytes = record.line.array();
+        int jsonLength = record.line.size() - record.textEnd;
+        RuntimeException failure = null;
+        textLock.lock();
+        try {
+            text.writeEncoded(record.event, bytes, 0, record.textEnd, 0, 0);
+        } catch (RuntimeException e) {
+            failure = e; // the JSON line is still written
+        } finally {
+            jsonLock.lock(); // before the text lock goes: the JSON file keeps the text file's order
+            textLock.unlock();
         }
         try {
-            for (int i = 0; i < count; i++) {
-                Pending record = batch.get(i);
-                textBatch.append(record.line.array(), 0, record.textEnd);
-            }
-            text.writeEncoded(batch.get(count - 1).event, textBatch.array(), 0, textBatch.size(), 0, 0);
+            json.writeEncoded(record.event, bytes, record.textEnd, jsonLength, record.seq, record.seq);
         } finally {
-            textBatch.shrinkTo(BATCH_CAPACITY);
+            jsonLock.unlock();
         }
-    }
-
-    /** The JSON-lines file's lane: one write for the whole batch. */
-    private void writeJson(GroupWriter.Batch<Pending> batch) {
-        int count = batch.size();
-        Pending first = batch.get(0);
-        Pending last = batch.get(count - 1);
-        if (count == 1) {
-            json.writeEncoded(first.event, first.line.array(), first.textEnd, first.line.size() - first.textEnd,
-                    first.seq, first.seq);
-            return;
-        }
-        try {
-            for (int i = 0; i < count; i++) {
-                Pending record = batch.get(i);
-                jsonBatch.append(record.line.array(), record.textEnd, record.line.size() - record.textEnd);
-            }
-            json.writeEncoded(last.event, jsonBatch.array(), 0, jsonBatch.size(), first.seq, last.seq);
-        } finally {
-            jsonBatch.shrinkTo(BATCH_CAPACITY);
+        if (failure != null) {
+            throw failure;
         }
     }
 
     /** A thread's record on its way: both lines in one buffer, text first. */
-    static final class Pending extends GroupWriter.Entry {
+    static final class Pending {
         final LineBuffer line = new LineBuffer(RECORD_CAPACITY);
         final RecordEncoder.Scratch scratch = new RecordEncoder.Scratch();
         ILoggingEvent event;
