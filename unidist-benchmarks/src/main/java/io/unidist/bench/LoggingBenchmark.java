@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.slf4j.Logger;
 
 /**
- * Records per second written to disk by the unidist-logging defaults, and with caller data on,
+ * Records per second written to disk by the unidist-logging defaults, and with caller data off,
  * against plain logback with one {@link FileAppender} and a {@link PatternLayoutEncoder}, in the
  * same run, with the same message and the same number of threads.
  *
@@ -37,19 +37,19 @@ import org.slf4j.Logger;
  *   <li>{@code unidist-defaults}: {@link UnidistLogging#configure} with nothing but the directory,
  *       the program name and the console turned off (the baseline has no console either): the
  *       text file and the JSON-lines file, both rotated at 10 MB into gzip archives, the
- *       manifest, no caller data;</li>
- *   <li>{@code unidist-caller-data}: the same with {@code unidist.logging.callerData=true};</li>
+ *       manifest, caller file and line;</li>
+ *   <li>{@code unidist-no-caller-data}: the same with {@code unidist.logging.callerData=false};</li>
  *   <li>{@code logback-file}: logback's {@code FileAppender}, immediate flush (its default), the
  *       pattern of our text line without caller data, one file, no rotation.</li>
  * </ul>
  * Every set-up hands each record to {@code write(2)} before the logging call returns (logback's
- * immediate flush; our group write, see {@code io.unidist.logging}). Each set-up gets its own
+ * immediate flush; ours, see {@code io.unidist.logging}). Each set-up gets its own
  * private {@link LoggerContext} and temporary directory; put {@code java.io.tmpdir} on a tmpfs
  * to measure the logging rather than the disk.
  *
  * <p>Run: {@code mvn -B -o package -pl unidist-benchmarks -am -DskipTests && java
  * -Djava.io.tmpdir=/dev/shm -jar unidist-benchmarks/target/benchmarks.jar LoggingBenchmark
- * -jvmArgs "-Djava.io.tmpdir=/dev/shm" -wi 3 -w 2 -i 5 -r 2 -f 1 -prof gc}.
+ * -jvmArgs "-Djava.io.tmpdir=/dev/shm" -wi 2 -w 1 -i 3 -r 1 -f 1}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -60,7 +60,7 @@ import org.slf4j.Logger;
 public class LoggingBenchmark {
 
     /** Which set-up writes the records. */
-    @Param({"unidist-defaults", "unidist-caller-data", "logback-file"})
+    @Param({"unidist-defaults", "unidist-no-caller-data", "logback-file"})
     public String setup;
 
     private Path dir;
@@ -80,9 +80,9 @@ public class LoggingBenchmark {
         context = new LoggerContext();
         switch (setup) {
             case "unidist-defaults" -> unidist(new Properties());
-            case "unidist-caller-data" -> {
+            case "unidist-no-caller-data" -> {
                 Properties p = new Properties();
-                p.setProperty("unidist.logging.callerData", "true");
+                p.setProperty("unidist.logging.callerData", "false");
                 unidist(p);
             }
             case "logback-file" -> plainLogbackFile();

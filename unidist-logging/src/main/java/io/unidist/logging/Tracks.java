@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * (unless the log directory is unwritable: then everything goes to the console).
  * Caller file and line can be turned on or off per track with
  * {@code unidist.logging.track.<track>.callerData=true|false} (the default is
- * {@code unidist.logging.callerData}, off).
+ * {@code unidist.logging.callerData}, on).
  *
  * <p>When a user's own {@code logback.xml} configured logback, this returns the plain logger
  * named {@code unidist.track.<track>}, and that file decides where its records go.

@@ -5,8 +5,7 @@
  * <ul>
  *   <li>a readable console line on stdout: {@code 17:06:50.123 INFO  [main] com.acme.App - started};</li>
  *   <li>{@code <dir>/<program>.log}, plain text with UTC time, level, thread, logger, caller
- *       {@code File.java:line} when caller data is on (it is off unless asked for, see Cost),
- *       and message;</li>
+ *       {@code File.java:line} (unless caller data is turned off, see Cost) and message;</li>
  *   <li>{@code <dir>/<program>.jsonl}, one JSON object per line with {@code time} (ISO-8601 UTC,
  *       milliseconds), {@code level}, {@code host}, {@code program}, {@code pid}, {@code track},
  *       {@code seq} (per process, across tracks), {@code thread}, {@code logger},
@@ -43,8 +42,8 @@
  *       dated more than this many days before today are deleted</td></tr>
  *   <tr><td>{@code unidist.logging.totalSizeCap}</td><td>{@code 1GB}</td><td>all files of the program, all
  *       tracks; oldest archives are deleted first</td></tr>
- *   <tr><td>{@code unidist.logging.callerData}</td><td>{@code false}</td><td>caller file and line in the records
- *       of every track; a stack walk per record, see Cost</td></tr>
+ *   <tr><td>{@code unidist.logging.callerData}</td><td>{@code true}</td><td>caller file and line in the records
+ *       of every track; a short stack walk per record, see Cost</td></tr>
  *   <tr><td>{@code unidist.logging.track.<track>.callerData}</td><td>value of {@code callerData}</td><td>the same for one track</td></tr>
  *   <tr><td>{@code unidist.logging.json.maxMessageChars}</td><td>{@code 65536}</td><td>longer messages and stacks are
  *       cut in the JSON file and end with {@code …[truncated, N chars in total]}</td></tr>
@@ -202,8 +201,8 @@
  *       ({@code io.unidist.bench.LoggingBenchmark}).</li>
  *   <li>Caller data costs a stack walk per record, on Java 17 several microseconds (each frame
  *       from the appender down to the caller is resolved to its method): more than the rest of
- *       the record. It is off unless asked for; turn it on for every track or per track where
- *       file and line are worth it.</li>
+ *       the record. It is on by default; turn it off per track where the rate matters more than
+ *       file and line.</li>
  *   <li>Rotated files are compressed by one background thread per set-up, at gzip's fastest
  *       level (about 1 µs of processor time per record of the benchmark; the default level
  *       costs three times that for archives about 10% smaller). When records come faster than it

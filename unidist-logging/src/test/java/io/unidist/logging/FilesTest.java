@@ -107,7 +107,7 @@ class FilesTest {
 
     @Test
     void tracksWriteOnlyToTheirOwnFilesAndCallerDataIsPerTrack() throws IOException {
-        Logger log = configure("unidist.logging.callerData", "true", "unidist.logging.track.quiet.callerData", "false");
+        Logger log = configure("unidist.logging.track.quiet.callerData", "false");
         Logger audit = UnidistLogging.track(context, "audit");
         Logger quiet = UnidistLogging.track(context, "quiet");
 
@@ -128,7 +128,7 @@ class FilesTest {
 
     @Test
     void callerFileAndLineAreTheLoggingStatement() throws IOException {
-        Logger log = configure("unidist.logging.callerData", "true");
+        Logger log = configure();
 
         int line = new Throwable().getStackTrace()[0].getLineNumber() + 1;
         log.info("here");
@@ -141,7 +141,7 @@ class FilesTest {
 
     @Test
     void callerOfTheFluentApiAndOfATrackIsTheLoggingStatementToo() throws IOException {
-        Logger log = configure("unidist.logging.callerData", "true");
+        Logger log = configure();
         Logger audit = UnidistLogging.track(context, "audit");
 
         int line = new Throwable().getStackTrace()[0].getLineNumber() + 1;

@@ -39,7 +39,7 @@ class KillAfterReturnTest {
 
     private static final Pattern ACK = Pattern.compile("ack (\\d+) (\\d+)");
     private static final Pattern TEXT_RECORD = Pattern.compile(
-            "^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO  \\[logger-\\d+] \\S+ - record (\\d+ \\d+)$");
+            "^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO  \\[logger-\\d+] \\S+ AckingLogMain\\.java:\\d+ - record (\\d+ \\d+)$");
 
     @TempDir
     Path work;

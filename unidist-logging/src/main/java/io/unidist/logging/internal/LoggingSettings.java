@@ -61,8 +61,8 @@ public final class LoggingSettings {
         this.maxFileSize = size(p, PREFIX + "file.maxSize", "10MB");
         this.maxHistoryDays = integer(p, PREFIX + "file.maxHistoryDays", 30);
         this.totalSizeCap = capAtLeastFileSize(size(p, PREFIX + "totalSizeCap", "1GB"), maxFileSize);
-        // off: on Java 17 finding the caller costs more than the rest of a record (see package javadoc)
-        this.callerData = bool(p, PREFIX + "callerData", false);
+        // on: every record says where it was logged from (a requirement); a track may turn it off
+        this.callerData = bool(p, PREFIX + "callerData", true);
         this.maxMessageChars = integer(p, PREFIX + "json.maxMessageChars", 65_536);
         this.manifest = bool(p, PREFIX + "manifest.enabled", true);
         this.manifestIntervalMillis = millis(p, PREFIX + "manifest.interval", 1_000);

@@ -29,7 +29,8 @@ class LoggingSettingsTest {
         assertEquals(10L * 1024 * 1024, s.maxFileSize.getSize());
         assertEquals(1024L * 1024 * 1024, s.totalSizeCap.getSize());
         assertEquals(30, s.maxHistoryDays);
-        assertFalse(s.callerData("main"), "caller data is off unless asked for");
+        assertTrue(s.callerData("main"), "every record carries its caller unless turned off");
+        assertTrue(s.callerData("audit"), "a track inherits the default");
         assertEquals(65_536, s.maxMessageChars);
         assertTrue(s.manifest);
         assertEquals(1_000, s.manifestIntervalMillis);
