@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  * archived as {@code <base>.<yyyy-MM-dd>.<i>.log.gz} and {@code .jsonl.gz} (logback's names) by
  * {@link RotationPolicy} (daily and at the size limit) and the set-up's one {@link Archiver}
  * thread, which compresses, applies the age limit and the {@link DiskBudget}. One appender per track,
- * {@link TrackFilesAppender}, finds the caller, encodes both lines once and writes both files,
+ * {@link TrackFilesAppender}, takes the caller that the set-up's {@link CallerCapture} turbo
+ * filter found (or finds it), encodes both lines once and writes both files,
  * one write each; the two file appenders it writes through are logback's rolling appenders
  * ({@link EncodedFileAppender}), not attached to any logger.
  *
@@ -80,6 +81,13 @@ public final class LogSetup {
      * attached, so that the sender's first reports (an unreachable server) reach them.
      */
     private Appender<ILoggingEvent> syslog;
+    /** Walks for callers; {@code null} without files. */
+    private final CallerFinder callers;
+    /** Finds callers in logback's turbo filter (see there); {@code null} without files. */
+    private final CallerCapture capture;
+    /** Whether a track's logger needs a caller, by logger name (main's loggers are not in it). */
+    private final Map<String, Boolean> trackCaller = new ConcurrentHashMap<>();
+    private final boolean mainCaller;
 
     private LogSetup(LoggerContext context, LoggingSettings settings) {
         this.context = context;
@@ -92,6 +100,17 @@ public final class LogSetup {
         this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize(), onDelete);
         this.archiver = filesEnabled ? new Archiver(settings.dir, settings.program, settings.maxHistoryDays, budget,
                 onDelete, clock) : null;
+        this.mainCaller = settings.callerData(MAIN_TRACK);
+        this.callers = filesEnabled ? new CallerFinder(context.getFrameworkPackages()) : null;
+        this.capture = filesEnabled ? new CallerCapture(callers, this::wantsCaller) : null;
+    }
+
+    private boolean wantsCaller(Logger logger) {
+        String name = logger.getName();
+        if (!name.startsWith(TRACK_PREFIX)) {
+            return mainCaller;
+        }
+        return trackCaller.computeIfAbsent(name, n -> settings.callerData(trackOf(n)));
     }
 
     /**
@@ -105,9 +124,17 @@ public final class LogSetup {
             // a context made with new LoggerContext() (tests, benchmarks) shares SLF4J's MDC
             context.setMDCAdapter(org.slf4j.MDC.getMDCAdapter());
         }
-        // one number per event, shared by every appender that writes it (logback assigns it when the event is made)
-        context.setSequenceNumberGenerator(new ch.qos.logback.core.spi.BasicSequenceNumberGenerator());
         LogSetup setup = new LogSetup(context, settings);
+        // one number per event, shared by every appender that writes it (logback assigns it when the event is made);
+        // with files, the caller capture numbers them, as it binds a caller to its event by that number
+        if (setup.capture != null) {
+            context.setSequenceNumberGenerator(setup.capture);
+            setup.capture.setContext(context);
+            setup.capture.start();
+            context.addTurboFilter(setup.capture);
+        } else {
+            context.setSequenceNumberGenerator(new ch.qos.logback.core.spi.BasicSequenceNumberGenerator());
+        }
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(settings.rootLevel);
         settings.levels.forEach((name, level) -> context.getLogger(name).setLevel(level));
@@ -245,8 +272,8 @@ public final class LogSetup {
         EncodedFileAppender<ILoggingEvent> json = rollingFile(base, "jsonl", track, jsonEncoder(track));
         RecordEncoder encoder = new RecordEncoder(host, settings.program, pid, track, caller,
                 settings.maxMessageChars, textLayout);
-        CallerFinder finder = caller ? new CallerFinder(context.getFrameworkPackages()) : null;
-        TrackFilesAppender files = new TrackFilesAppender(base + ".files", finder, encoder, text, json);
+        TrackFilesAppender files = new TrackFilesAppender(base + ".files", caller ? capture : null,
+                caller ? callers : null, encoder, text, json);
         files.setContext(context);
         files.start();
         fileAppenders.put(text.getName(), text);

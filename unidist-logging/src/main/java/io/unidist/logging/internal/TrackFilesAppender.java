@@ -8,8 +8,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Writes each record of one track to its two files, the text file and the JSON-lines file,
  * and returns once both writes are done.
  *
- * <p>Per record, on the logging thread and in parallel with other threads: the caller lookup
- * ({@link CallerFinder}, when caller data is on), then both lines encoded once into this
+ * <p>Per record, on the logging thread and in parallel with other threads: the caller (when caller data is on:
+ * found by {@link CallerCapture} in logback's turbo filter, else by {@link CallerFinder} from here), then both lines encoded once into this
  * thread's buffer ({@link RecordEncoder}). Then the thread writes its text line under the text
  * file's lock and its JSON line under the JSON file's lock, one write call each
  * ({@link EncodedFileAppender#writeEncoded}). It takes the JSON lock before it lets the text lock
@@ -41,6 +41,7 @@ final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
     private static final int RECORD_CAPACITY = 1024;
     private static final ThreadLocal<Pending> PENDING = ThreadLocal.withInitial(Pending::new);
 
+    private final CallerCapture capture;
     private final CallerFinder caller;
     private final RecordEncoder encoder;
     private final EncodedFileAppender<ILoggingEvent> text;
@@ -49,13 +50,15 @@ final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
     private final ReentrantLock jsonLock = new ReentrantLock();
 
     /**
-     * @param caller  finds the caller's file and line, {@code null} when caller data is off
+     * @param capture hands over the caller found in logback's turbo filter, {@code null} when caller data is off
+     * @param caller  finds the caller's file and line otherwise, {@code null} when caller data is off
      * @param encoder the track's encoder
      * @param text    the text file, started
      * @param json    the JSON-lines file, started
      */
-    TrackFilesAppender(String name, CallerFinder caller, RecordEncoder encoder,
+    TrackFilesAppender(String name, CallerCapture capture, CallerFinder caller, RecordEncoder encoder,
                        EncodedFileAppender<ILoggingEvent> text, EncodedFileAppender<ILoggingEvent> json) {
+        this.capture = capture;
         this.caller = caller;
         this.encoder = encoder;
         this.text = text;
@@ -65,8 +68,8 @@ final class TrackFilesAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
 
     @Override
     protected void append(ILoggingEvent event) {
-        if (caller != null) {
-            caller.fill(event);
+        if (caller != null && !capture.take(event)) {
+            caller.fill(event); // the turbo filter did not see it (the fluent API): walk from here
         }
         Pending record = PENDING.get();
         if (record.busy) {
