@@ -24,7 +24,7 @@ import org.slf4j.Marker;
 /**
  * Every record's file and line is the statement that logged it, whichever way it was logged:
  * the plain methods with 0 to 3 arguments and a throwable, the fluent API, a track, two calls
- * on one line, calls from lambdas and through reflection, repeated calls from one statement (the cached position),
+ * on one line, calls from lambdas and through reflection, a call made from another turbo filter, repeated calls from one statement (the cached position),
  * and records logged after a call another turbo filter denied or a level that is off.
  * Each expected line is taken from the test's own stack, so the assertions are exact.
  */
@@ -154,6 +154,27 @@ class CallerTest {
         log.atInfo().log("fluent");
 
         assertEquals(List.of(at("by hand", line + 2), at("fluent", line + 4)), callers("prog.jsonl"));
+    }
+
+    @Test
+    void aTurboFilterThatLogsGetsItsOwnCallerAndTheOuterCallKeepsItsOwn() throws IOException {
+        Logger log = configure();
+        int[] nestedLine = new int[1];
+        context.addTurboFilter(new TurboFilter() {
+            @Override
+            public FilterReply decide(Marker marker, ch.qos.logback.classic.Logger logger, Level level,
+                                      String format, Object[] params, Throwable t) {
+                if ("outer".equals(format)) {
+                    nestedLine[0] = here() + 1;
+                    logger.info("nested");
+                }
+                return FilterReply.NEUTRAL;
+            }
+        });
+        int line = here();
+        log.info("outer");
+
+        assertEquals(List.of(at("nested", nestedLine[0]), at("outer", line + 1)), callers("prog.jsonl"));
     }
 
     @Test

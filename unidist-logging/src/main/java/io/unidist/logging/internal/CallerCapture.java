@@ -26,16 +26,21 @@ import org.slf4j.Marker;
  * format. This object is also the context's sequence number generator, which logback calls in
  * the constructor of every event: the first event made on this thread after the filter gets
  * the armed caller bound to its sequence number, and disarms it. Between the filter and
- * {@code new LoggingEvent} logback runs no user code on this thread, so that event is the one
- * the filter saw, unless a turbo filter after this one denied it; then the next event made
- * without a filter call (the fluent API, or an event made by hand) could take it. Two guards:
- * every {@code isXxxEnabled()} call (which the fluent {@code atXxx()} makes) disarms, and
- * {@link #take} also requires the event's message to be the very format string the filter saw,
- * and its logger and level to be the filter's.
+ * {@code new LoggingEvent} logback runs only the turbo filters after this one, so that event is
+ * the one the filter saw (a filter that logs makes a nested call, which arms and takes its own
+ * caller first; the outer event then finds none bound). Unless a turbo filter after this one
+ * denied the call: then the next event made without a filter call (the fluent API, or an event
+ * made by hand) could take it. Two guards: every {@code isXxxEnabled()} call for a level that is
+ * on (which the fluent {@code atXxx()} makes) disarms, and {@link #take} also requires the
+ * event's message to be the very format string the filter saw, and its logger and level to be
+ * the filter's.
  * An event that gets no caller here is walked for by the appender ({@link CallerFinder#fill}).
  *
- * <p>Cost: a level check and nothing else for a disabled level (no walk); for a logger whose
- * track has caller data off, a map look-up by logger name.
+ * <p>Cost: every logging call and {@code isXxxEnabled()} of the context now passes through this
+ * filter. For a level that is off it costs a level check and nothing else (no walk, no
+ * thread-local); {@code isXxxEnabled()} for a level that is on, a thread-local look-up; a record
+ * of a logger whose track has caller data off, a map look-up by logger name (a prefix check for
+ * the main track).
  *
  * <p>Thread safety: any thread may log; each thread's slot is its own. Sequence numbers are
  * unique within the context, as logback's {@code BasicSequenceNumberGenerator} makes them.
@@ -63,12 +68,15 @@ final class CallerCapture extends TurboFilter implements SequenceNumberGenerator
     @Override
     public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params,
                               Throwable t) {
+        if (level.levelInt < logger.getEffectiveLevel().levelInt) {
+            return FilterReply.NEUTRAL; // off: logback drops the call (or makes a no-op builder), no walk, no slot
+        }
         if (format == null) {
             slots.get().armed = false; // isXxxEnabled(), or atXxx() of the fluent API: no event follows directly
             return FilterReply.NEUTRAL;
         }
-        if (level.levelInt < logger.getEffectiveLevel().levelInt || !wantsCaller.test(logger)) {
-            return FilterReply.NEUTRAL; // logback drops it, or the track prints no caller: no walk
+        if (!wantsCaller.test(logger)) {
+            return FilterReply.NEUTRAL; // the track prints no caller: no walk
         }
         Slot slot = slots.get();
         slot.caller = walker.walk(search); // here, not in a method of the finder: one frame fewer to walk
