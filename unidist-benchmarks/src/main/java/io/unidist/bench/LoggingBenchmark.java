@@ -29,17 +29,27 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.slf4j.Logger;
 
 /**
- * Records per second written to disk by the unidist-logging defaults, with caller file/line
- * on and off, against plain logback with one {@link FileAppender} in the same run.
+ * Records per second written to disk by the unidist-logging defaults, and with caller data off,
+ * against plain logback with one {@link FileAppender} and a {@link PatternLayoutEncoder}, in the
+ * same run, with the same message and the same number of threads.
  *
- * <p>{@code unidist-caller} and {@code unidist-no-caller} write every record twice (the text
- * file and the JSON-lines file, both rolling, console off); {@code logback-file} writes it once
- * with a pattern without caller data. All flush on every record (logback's default). Each
- * setup gets its own private {@link LoggerContext} and temporary directory.
+ * <ul>
+ *   <li>{@code unidist-defaults}: {@link UnidistLogging#configure} with nothing but the directory,
+ *       the program name and the console turned off (the baseline has no console either): the
+ *       text file and the JSON-lines file, both rotated at 10 MB into gzip archives, the
+ *       manifest, caller file and line;</li>
+ *   <li>{@code unidist-no-caller-data}: the same with {@code unidist.logging.callerData=false};</li>
+ *   <li>{@code logback-file}: logback's {@code FileAppender}, immediate flush (its default), the
+ *       pattern of our text line without caller data, one file, no rotation.</li>
+ * </ul>
+ * Every set-up hands each record to {@code write(2)} before the logging call returns (logback's
+ * immediate flush; ours, see {@code io.unidist.logging}). Each set-up gets its own
+ * private {@link LoggerContext} and temporary directory; put {@code java.io.tmpdir} on a tmpfs
+ * to measure the logging rather than the disk.
  *
- * <p>Run: {@code mvn -B -o package -pl unidist-benchmarks -am -DskipTests && java -jar
- * unidist-benchmarks/target/benchmarks.jar LoggingBenchmark} (short run: add
- * {@code -wi 1 -w 1 -i 2 -r 2 -f 1}).
+ * <p>Run: {@code mvn -B -o package -pl unidist-benchmarks -am -DskipTests && java
+ * -Djava.io.tmpdir=/dev/shm -jar unidist-benchmarks/target/benchmarks.jar LoggingBenchmark
+ * -jvmArgs "-Djava.io.tmpdir=/dev/shm" -wi 2 -w 1 -i 3 -r 1 -f 1}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -50,7 +60,7 @@ import org.slf4j.Logger;
 public class LoggingBenchmark {
 
     /** Which set-up writes the records. */
-    @Param({"unidist-caller", "unidist-no-caller", "logback-file"})
+    @Param({"unidist-defaults", "unidist-no-caller-data", "logback-file"})
     public String setup;
 
     private Path dir;
@@ -69,21 +79,22 @@ public class LoggingBenchmark {
         dir = Files.createTempDirectory("logging-bench");
         context = new LoggerContext();
         switch (setup) {
-            case "unidist-caller" -> unidist(true);
-            case "unidist-no-caller" -> unidist(false);
+            case "unidist-defaults" -> unidist(new Properties());
+            case "unidist-no-caller-data" -> {
+                Properties p = new Properties();
+                p.setProperty("unidist.logging.callerData", "false");
+                unidist(p);
+            }
             case "logback-file" -> plainLogbackFile();
             default -> throw new IllegalArgumentException("unknown setup '" + setup + "'");
         }
         log = context.getLogger("io.unidist.bench.LoggingBenchmark");
     }
 
-    private void unidist(boolean callerData) {
-        Properties p = new Properties();
+    private void unidist(Properties p) {
         p.setProperty("unidist.logging.dir", dir.toString());
         p.setProperty("unidist.program", "bench");
         p.setProperty("unidist.logging.console", "false");
-        p.setProperty("unidist.logging.totalSizeCap", "300MB");
-        p.setProperty("unidist.logging.callerData", Boolean.toString(callerData));
         UnidistLogging.configure(context, p);
     }
 
@@ -96,6 +107,7 @@ public class LoggingBenchmark {
         FileAppender<ILoggingEvent> appender = new FileAppender<>();
         appender.setContext(context);
         appender.setFile(dir.resolve("bench.log").toString());
+        appender.setImmediateFlush(true);
         appender.setEncoder(encoder);
         appender.start();
         ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * and {@code <program>.<track>.jsonl} in the log directory, rotated like the main files and
  * counted in the same total size cap; they do not appear on the console or in the main files
  * (unless the log directory is unwritable: then everything goes to the console).
- * Caller file and line can be turned off per track with
- * {@code unidist.logging.track.<track>.callerData=false}.
+ * Caller file and line can be turned on or off per track with
+ * {@code unidist.logging.track.<track>.callerData=true|false} (the default is
+ * {@code unidist.logging.callerData}, on).
  *
  * <p>When a user's own {@code logback.xml} configured logback, this returns the plain logger
  * named {@code unidist.track.<track>}, and that file decides where its records go.

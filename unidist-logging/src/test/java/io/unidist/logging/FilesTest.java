@@ -176,6 +176,51 @@ class FilesTest {
     }
 
     @Test
+    void manyThreadsAtOnceEveryRecordIsInBothFilesWholeOnceAndInTheSameOrder() throws Exception {
+        Logger log = configure();
+        int threads = 8;
+        int perThread = 2_000;
+        List<Thread> loggers = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            loggers.add(new Thread(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    // now and then a record larger than a file buffer, and characters beyond ASCII
+                    log.info("t{} r{} {}", thread, i, i % 97 == 0 ? "ü".repeat(10_000) : "é✓");
+                }
+            }, "logger-" + t));
+        }
+        loggers.forEach(Thread::start);
+        for (Thread logger : loggers) {
+            logger.join(120_000);
+        }
+
+        List<Map<String, Object>> json = ZeroConfigTest.jsonLines(dir.resolve("prog.jsonl"));
+        List<String> fromJson = json.stream().map(r -> (String) r.get("message")).collect(Collectors.toList());
+        List<String> text = Files.readAllLines(dir.resolve("prog.log"), StandardCharsets.UTF_8);
+        assertTrue(text.get(0).startsWith("# unidist-log "), text.get(0));
+        List<String> fromText = text.subList(1, text.size()).stream()
+                .map(line -> line.substring(line.indexOf(" - ") + 3)).collect(Collectors.toList());
+        assertEquals(threads * perThread, fromJson.size());
+        assertEquals(fromJson.size(), fromText.size());
+        for (int i = 0; i < fromJson.size(); i++) {
+            if (!fromJson.get(i).equals(fromText.get(i))) {
+                throw new AssertionError("the files differ at record " + i + ": JSON " + shortened(fromJson.get(i))
+                        + ", text " + shortened(fromText.get(i)) + " (the same records, whole, in one order in both)");
+            }
+        }
+        assertEquals(threads * perThread, json.stream().map(r -> r.get("seq")).distinct().count());
+        for (int t = 0; t < threads; t++) {
+            String prefix = "t" + t + " ";
+            List<String> own = fromJson.stream().filter(m -> m.startsWith(prefix)).collect(Collectors.toList());
+            assertEquals(perThread, own.size());
+            for (int i = 0; i < perThread; i++) {
+                assertEquals(prefix + "r" + i + " " + (i % 97 == 0 ? "ü".repeat(10_000) : "é✓"), own.get(i));
+            }
+        }
+    }
+
+    @Test
     void rootAndPerLoggerLevels() throws IOException {
         configure("unidist.logging.level", "WARN", "unidist.logging.level.chatty", "DEBUG");
 
@@ -184,6 +229,10 @@ class FilesTest {
         context.getLogger("chatty.sub").debug("kept debug");
 
         assertEquals(List.of("kept warning", "kept debug"), messages("prog.jsonl"));
+    }
+
+    private static String shortened(String message) {
+        return message.length() <= 40 ? message : message.substring(0, 40) + "…";
     }
 
     private List<Object> messages(String file) throws IOException {

@@ -62,27 +62,36 @@ final class ActiveFile {
 
     /** {@code bytes} were written and flushed as one record ({@code seq} 0 if it has none). */
     void written(byte[] bytes, long seq) {
+        written(bytes, 0, bytes.length, seq, seq);
+    }
+
+    /**
+     * {@code bytes[offset, offset + length)} were written and flushed: one or more complete
+     * records, the first with {@code firstSeq} and the last with {@code lastSeq} (0 if they
+     * have none).
+     */
+    void written(byte[] bytes, int offset, int length, long firstSeq, long lastSeq) {
         if (closed) {
             return;
         }
         if (!healthy) {
             if (!resync) {
-                return; // logback dropped or cut this record: it is not complete
+                return; // logback dropped or cut these records: they are not complete
             }
             position = path.toFile().length(); // reopened in append mode: the end is the truth
             healthy = true;
             resync = false;
         } else {
-            position += bytes.length;
+            position += length;
         }
         if (fingerprint == null) {
-            fingerprint = position == bytes.length ? Fingerprints.ofHead(bytes, bytes.length) : headFromDisk();
+            fingerprint = position == length ? Fingerprints.ofHead(bytes, offset, length) : headFromDisk();
         }
-        if (seq > 0) {
-            if (firstSeq == 0) {
-                firstSeq = seq;
+        if (lastSeq > 0) {
+            if (this.firstSeq == 0) {
+                this.firstSeq = firstSeq;
             }
-            lastSeq = seq;
+            this.lastSeq = lastSeq;
         }
     }
 

@@ -12,15 +12,17 @@ import java.util.stream.Stream;
  * One disk budget for all files of one program in one log directory, across all tracks.
  *
  * <p>Logback's {@code totalSizeCap} counts the archives of one rolling policy only, so N tracks
- * could use N times the cap. After each rollover of any track, {@link #enforce()} adds up every
- * file whose name starts with {@code <program>.} (active files, archives and archives being
- * compressed; not the scrapers' manifest) and deletes the oldest compressed archives
- * ({@code .gz}) until the sum is at or below the cap. Active files are never deleted, so the
- * sum can exceed the cap by at most the active files' size. An archive still being compressed
- * is counted at its uncompressed size, which only errs towards deleting early.
+ * could use N times the cap. {@link #enforce()} (after each archive a program's {@link Archiver}
+ * makes; after each rollover of a collector's file) adds up every file whose name starts with
+ * {@code <program>.} (active files, archives and rotated files waiting for or in compression;
+ * not the scrapers' manifest) and deletes the oldest compressed archives ({@code .gz}) until
+ * the sum is at or below the cap. Active files are never deleted, so the sum can exceed the cap
+ * by at most the active files' size and the files waiting for compression (the archiver deletes
+ * those of a program when they alone break the cap). A file in compression is counted at its
+ * uncompressed size, which only errs towards deleting early.
  *
- * <p>Thread safety: {@link #enforce()} is synchronized; rollovers of different tracks call it
- * from their own threads.
+ * <p>Thread safety: {@link #enforce()} is synchronized; a program's own files call it from its
+ * {@link Archiver}'s thread, a collector's from the rollovers of its files.
  */
 final class DiskBudget {
 
@@ -37,13 +39,24 @@ final class DiskBudget {
         this.onDelete = onDelete;
     }
 
-    synchronized void enforce() {
+    /** @return the cap in bytes */
+    long capBytes() {
+        return capBytes;
+    }
+
+    /**
+     * Deletes the oldest compressed archives until every file of the program fits the cap, or
+     * none is left.
+     *
+     * @return the bytes the program's files take afterwards (0 if the directory cannot be listed)
+     */
+    synchronized long enforce() {
         List<Path> files = new ArrayList<>();
         try (Stream<Path> list = Files.list(dir)) {
             list.filter(p -> isLogFile(p.getFileName().toString())).forEach(files::add);
         } catch (IOException e) {
             Warnings.warn("cannot list log directory '" + dir + "' to apply the size cap: " + e);
-            return;
+            return 0;
         }
         long total = 0;
         List<Path> archives = new ArrayList<>();
@@ -65,6 +78,7 @@ final class DiskBudget {
                 Warnings.warn("cannot delete '" + archives.get(i) + "' to keep the size cap: " + e);
             }
         }
+        return total;
     }
 
     /**
@@ -77,7 +91,7 @@ final class DiskBudget {
                 && !name.equals(prefix + "manifest.json.tmp");
     }
 
-    private static long sizeOf(Path file) {
+    static long sizeOf(Path file) {
         try {
             return Files.size(file);
         } catch (IOException e) {

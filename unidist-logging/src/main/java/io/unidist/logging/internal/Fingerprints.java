@@ -43,13 +43,21 @@ final class Fingerprints {
      *         {@code null} if those bytes do not yet hold a complete first line
      */
     static String ofHead(byte[] head, int length) {
+        return ofHead(head, 0, length);
+    }
+
+    /**
+     * @return the fingerprint of content that starts with {@code head[offset, offset + length)},
+     *         or {@code null} if those bytes do not yet hold a complete first line
+     */
+    static String ofHead(byte[] head, int offset, int length) {
         int end = Math.min(length, MAX_BYTES);
         for (int i = 0; i < end; i++) {
-            if (head[i] == '\n') {
-                return sha256(head, i + 1);
+            if (head[offset + i] == '\n') {
+                return sha256(head, offset, i + 1);
             }
         }
-        return end == MAX_BYTES ? sha256(head, MAX_BYTES) : null;
+        return end == MAX_BYTES ? sha256(head, offset, MAX_BYTES) : null;
     }
 
     /**
@@ -112,10 +120,10 @@ final class Fingerprints {
         }
     }
 
-    private static String sha256(byte[] bytes, int length) {
+    private static String sha256(byte[] bytes, int offset, int length) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(bytes, 0, length);
+            digest.update(bytes, offset, length);
             byte[] hash = digest.digest();
             char[] hex = new char[hash.length * 2];
             for (int i = 0; i < hash.length; i++) {

@@ -7,12 +7,14 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
-import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.util.StatusPrinter2;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -23,8 +25,13 @@ import java.util.regex.Pattern;
  *
  * <p>Files, with {@code <base>} = {@code <program>} for the default track and
  * {@code <program>.<track>} for a named one: {@code <dir>/<base>.log}, {@code <dir>/<base>.jsonl},
- * archived as {@code <base>.<yyyy-MM-dd>.<i>.log.gz} and {@code .jsonl.gz} by logback's
- * {@code SizeAndTimeBasedRollingPolicy} (daily and at the size limit).
+ * archived as {@code <base>.<yyyy-MM-dd>.<i>.log.gz} and {@code .jsonl.gz} (logback's names) by
+ * {@link RotationPolicy} (daily and at the size limit) and the set-up's one {@link Archiver}
+ * thread, which compresses, applies the age limit and the {@link DiskBudget}. One appender per track,
+ * {@link TrackFilesAppender}, takes the caller that the set-up's {@link CallerCapture} turbo
+ * filter found (or finds it), encodes both lines once and writes both files,
+ * one write each; the two file appenders it writes through are logback's rolling appenders
+ * ({@link EncodedFileAppender}), not attached to any logger.
  *
  * <p>With {@code unidist.logging.manifest.enabled} (the default) the file appenders are
  * {@link ManifestedFileAppender}s and a {@link LogManifest} follows every file of the program
@@ -50,16 +57,19 @@ public final class LogSetup {
     static final String MAIN_TRACK = "main";
 
     private static final Pattern TRACK_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-    private static final String PLAIN_PATTERN_HEAD =
-            "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level [%thread] %logger";
 
     private final LoggerContext context;
     private final LoggingSettings settings;
     private final boolean filesEnabled;
     private final DiskBudget budget;
+    /** Compresses rotated files, one thread for every file of the set-up; {@code null} without files. */
+    private final Archiver archiver;
+    private final Clock clock = Clock.systemDefaultZone();
     private final String host;
     private final long pid = ProcessHandle.current().pid();
     private final Map<String, Logger> tracks = new ConcurrentHashMap<>();
+    /** Every track's file appenders by name ({@code <base>.log}, {@code <base>.jsonl}). */
+    private final Map<String, EncodedFileAppender<ILoggingEvent>> fileAppenders = new ConcurrentHashMap<>();
     /** The scrapers' manifest, or {@code null} when turned off or without files. */
     private final LogManifest manifest;
     /** Appenders that take every track's records, present and future (log forwarding). */
@@ -71,6 +81,13 @@ public final class LogSetup {
      * attached, so that the sender's first reports (an unreachable server) reach them.
      */
     private Appender<ILoggingEvent> syslog;
+    /** Walks for callers; {@code null} without files. */
+    private final CallerFinder callers;
+    /** Finds callers in logback's turbo filter (see there); {@code null} without files. */
+    private final CallerCapture capture;
+    /** Whether a track's logger needs a caller, by logger name (main's loggers are not in it). */
+    private final Map<String, Boolean> trackCaller = new ConcurrentHashMap<>();
+    private final boolean mainCaller;
 
     private LogSetup(LoggerContext context, LoggingSettings settings) {
         this.context = context;
@@ -79,8 +96,21 @@ public final class LogSetup {
         this.host = hostName();
         this.manifest = filesEnabled && settings.manifest ? LogManifest.start(settings.dir, settings.program,
                 host, pid, settings.manifestIntervalMillis) : null;
-        this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize(),
-                manifest == null ? deleted -> { } : manifest::deleted);
+        java.util.function.Consumer<Path> onDelete = manifest == null ? deleted -> { } : manifest::deleted;
+        this.budget = new DiskBudget(settings.dir, settings.program, settings.totalSizeCap.getSize(), onDelete);
+        this.archiver = filesEnabled ? new Archiver(settings.dir, settings.program, settings.maxHistoryDays, budget,
+                onDelete, clock) : null;
+        this.mainCaller = settings.callerData(MAIN_TRACK);
+        this.callers = filesEnabled ? new CallerFinder(context.getFrameworkPackages()) : null;
+        this.capture = filesEnabled ? new CallerCapture(callers, this::wantsCaller) : null;
+    }
+
+    private boolean wantsCaller(Logger logger) {
+        String name = logger.getName();
+        if (!name.startsWith(TRACK_PREFIX)) {
+            return mainCaller;
+        }
+        return trackCaller.computeIfAbsent(name, n -> settings.callerData(trackOf(n)));
     }
 
     /**
@@ -94,9 +124,17 @@ public final class LogSetup {
             // a context made with new LoggerContext() (tests, benchmarks) shares SLF4J's MDC
             context.setMDCAdapter(org.slf4j.MDC.getMDCAdapter());
         }
-        // one number per event, shared by every appender that writes it (logback assigns it when the event is made)
-        context.setSequenceNumberGenerator(new ch.qos.logback.core.spi.BasicSequenceNumberGenerator());
         LogSetup setup = new LogSetup(context, settings);
+        // one number per event, shared by every appender that writes it (logback assigns it when the event is made);
+        // with files, the caller capture numbers them, as it binds a caller to its event by that number
+        if (setup.capture != null) {
+            context.setSequenceNumberGenerator(setup.capture);
+            setup.capture.setContext(context);
+            setup.capture.start();
+            context.addTurboFilter(setup.capture);
+        } else {
+            context.setSequenceNumberGenerator(new ch.qos.logback.core.spi.BasicSequenceNumberGenerator());
+        }
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(settings.rootLevel);
         settings.levels.forEach((name, level) -> context.getLogger(name).setLevel(level));
@@ -115,6 +153,9 @@ public final class LogSetup {
         context.putObject(CONTEXT_KEY, setup);
         if (setup.manifest != null) {
             context.register(setup.manifest); // a reset or stop of the context writes it a last time
+        }
+        if (setup.archiver != null) {
+            context.register(setup.archiver); // a reset or stop lets queued compressions finish
         }
         // as logback does after reading an XML file: a set-up problem must not go unseen
         new StatusPrinter2().printInCaseOfErrorsOrWarnings(context);
@@ -217,44 +258,49 @@ public final class LogSetup {
         ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
         appender.setContext(context);
         appender.setName("unidist-console");
-        appender.setEncoder(pattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n"));
+        // the platform's charset, as the terminal expects (the files are UTF-8)
+        appender.setEncoder(pattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n", null));
         appender.start();
         return appender;
     }
 
     private void attachFiles(Logger logger, String base, String track) {
         boolean caller = settings.callerData(track);
-        if (caller) {
-            CallerFinder finder = new CallerFinder(context.getFrameworkPackages());
-            finder.setContext(context);
-            finder.start();
-            logger.addAppender(finder); // first, so the file appenders that follow find the caller set
-        }
-        String plain = PLAIN_PATTERN_HEAD + (caller ? " %file:%line" : "") + " - %msg%n";
-        logger.addAppender(rollingFile(base, "log", track, pattern(plain)));
-        logger.addAppender(rollingFile(base, "jsonl", track, jsonEncoder(track)));
+        PatternLayoutEncoder textLayout = pattern(RecordEncoder.TEXT_PATTERN_HEAD
+                + (caller ? " %file:%line" : "") + " - %msg%n", StandardCharsets.UTF_8);
+        EncodedFileAppender<ILoggingEvent> text = rollingFile(base, "log", track, textLayout);
+        EncodedFileAppender<ILoggingEvent> json = rollingFile(base, "jsonl", track, jsonEncoder(track));
+        RecordEncoder encoder = new RecordEncoder(host, settings.program, pid, track, caller,
+                settings.maxMessageChars, textLayout);
+        TrackFilesAppender files = new TrackFilesAppender(base + ".files", caller ? capture : null,
+                caller ? callers : null, encoder, text, json);
+        files.setContext(context);
+        files.start();
+        fileAppenders.put(text.getName(), text);
+        fileAppenders.put(json.getName(), json);
+        logger.addAppender(files); // first: it sets the caller that later appenders (syslog, forwarding) read
     }
 
-    private RollingFileAppender<ILoggingEvent> rollingFile(String base, String extension, String track,
+    /** For tests: the file appender named {@code <base>.log} or {@code <base>.jsonl}, or {@code null}. */
+    EncodedFileAppender<ILoggingEvent> fileAppender(String name) {
+        return fileAppenders.get(name);
+    }
+
+    private EncodedFileAppender<ILoggingEvent> rollingFile(String base, String extension, String track,
                                                            Encoder<ILoggingEvent> encoder) {
         if (!encoder.isStarted()) {
             encoder.setContext(context);
             encoder.start();
         }
-        RollingFileAppender<ILoggingEvent> appender = manifest == null ? new RollingFileAppender<>()
+        EncodedFileAppender<ILoggingEvent> appender = manifest == null ? new EncodedFileAppender<>()
                 : ManifestedFileAppender.local(manifest, settings.program, track,
                         extension.equals("jsonl") ? "json" : "text", pid);
         appender.setContext(context);
         appender.setName(base + "." + extension);
         appender.setFile(settings.dir.resolve(base + "." + extension).toString());
-        BudgetedRollingPolicy<ILoggingEvent> policy = new BudgetedRollingPolicy<>(budget);
+        RotationPolicy<ILoggingEvent> policy = new RotationPolicy<>(settings.dir, settings.program, base, extension,
+                settings.maxFileSize.getSize(), archiver, clock);
         policy.setContext(context);
-        policy.setParent(appender);
-        policy.setFileNamePattern(
-                settings.dir.resolve(base + ".%d{yyyy-MM-dd}.%i." + extension + ".gz").toString());
-        policy.setMaxFileSize(settings.maxFileSize);
-        policy.setMaxHistory(settings.maxHistoryDays);
-        policy.setTotalSizeCap(settings.totalSizeCap);
         policy.start();
         appender.setRollingPolicy(policy);
         appender.setEncoder(encoder);
@@ -262,10 +308,11 @@ public final class LogSetup {
         return appender;
     }
 
-    private PatternLayoutEncoder pattern(String pattern) {
+    private PatternLayoutEncoder pattern(String pattern, Charset charset) {
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern(pattern);
+        encoder.setCharset(charset);
         encoder.start();
         return encoder;
     }

@@ -61,6 +61,7 @@ public final class LoggingSettings {
         this.maxFileSize = size(p, PREFIX + "file.maxSize", "10MB");
         this.maxHistoryDays = integer(p, PREFIX + "file.maxHistoryDays", 30);
         this.totalSizeCap = capAtLeastFileSize(size(p, PREFIX + "totalSizeCap", "1GB"), maxFileSize);
+        // on: every record says where it was logged from (a requirement); a track may turn it off
         this.callerData = bool(p, PREFIX + "callerData", true);
         this.maxMessageChars = integer(p, PREFIX + "json.maxMessageChars", 65_536);
         this.manifest = bool(p, PREFIX + "manifest.enabled", true);

@@ -3,7 +3,6 @@ package io.unidist.logging.internal;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.recovery.RecoveryListener;
 import ch.qos.logback.core.recovery.ResilientOutputStreamBase;
-import ch.qos.logback.core.rolling.RollingFileAppender;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -20,14 +19,13 @@ import java.util.function.LongSupplier;
  * a program's own files ({@link #local}, events of logback-classic) and a collector's files
  * ({@link #collected}, lines forwarded by other nodes).
  *
- * <p>Hooks, all called by logback with the appender's stream lock held: {@link #openFile} (at
- * start and after each rollover), {@link #updateByteCount} (after each record is written and
- * flushed; logback calls it for the size trigger), {@link #rollover} and {@link #stop}. The
- * cost per record is a few plain field writes and one call of {@code seqOfLastRecord}, which
- * returns the {@code seq} the encoder saw in the record just written (for a program's JSON
- * files a thread-local read, {@link JsonLinesEncoder#takeLastSeq}; for a collector's files the
- * forwarded {@code fseq}, {@link CollectorWriter}); everything else happens on the manifest's
- * own thread.
+ * <p>Hooks, all called with the appender's stream lock held: {@link #openFile} (at start and
+ * after each rollover), {@link #written} (after a program's own records were written and
+ * flushed by {@link #writeEncoded}, with the {@code seq} of the first and the last),
+ * {@link #updateByteCount} (after each record logback's per-record path wrote and flushed, for a
+ * collector's files; the {@code fseq} comes from {@code seqOfLastRecord}, see
+ * {@link CollectorWriter}), {@link #rollover} and {@link #stop}. The cost per write is a few
+ * plain field writes; everything else happens on the manifest's own thread.
  *
  * <p>What it adds to the files:
  * <ul>
@@ -42,11 +40,12 @@ import java.util.function.LongSupplier;
  * </ul>
  *
  * <p>Offsets count only records written and flushed: this relies on logback's immediate flush,
- * which neither {@link LogSetup} nor {@link CollectorWriter} turns off.
+ * which neither {@link LogSetup} nor {@link CollectorWriter} turns off, and on
+ * {@link #writeEncoded} being given whole records.
  *
  * @param <E> the event type the encoder takes
  */
-final class ManifestedFileAppender<E> extends RollingFileAppender<E> {
+final class ManifestedFileAppender<E> extends EncodedFileAppender<E> {
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final byte[] NEWLINE = {'\n'};
@@ -75,15 +74,14 @@ final class ManifestedFileAppender<E> extends RollingFileAppender<E> {
     }
 
     /**
-     * An appender of one of a program's own files; JSON files report the {@code seq} of
-     * {@link JsonLinesEncoder}, which must be their encoder.
+     * An appender of one of a program's own files, written through {@link #writeEncoded}, which
+     * passes the records' {@code seq}.
      *
      * @param format {@code json} or {@code text}
      */
     static ManifestedFileAppender<ILoggingEvent> local(LogManifest manifest, String program, String track,
                                                        String format, long pid) {
-        return new ManifestedFileAppender<>(manifest, program, null, track, format, pid,
-                format.equals("json") ? JsonLinesEncoder::takeLastSeq : NO_SEQ);
+        return new ManifestedFileAppender<>(manifest, program, null, track, format, pid, NO_SEQ);
     }
 
     /**
@@ -129,6 +127,14 @@ final class ManifestedFileAppender<E> extends RollingFileAppender<E> {
         ActiveFile file = current;
         if (file != null && bytes != null) {
             file.written(bytes, seqOfLastRecord.getAsLong());
+        }
+    }
+
+    @Override
+    void written(byte[] bytes, int offset, int length, long firstSeq, long lastSeq) {
+        ActiveFile file = current;
+        if (file != null) {
+            file.written(bytes, offset, length, json ? firstSeq : 0, json ? lastSeq : 0);
         }
     }
 

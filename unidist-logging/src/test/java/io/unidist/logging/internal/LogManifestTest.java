@@ -167,8 +167,7 @@ class LogManifestTest {
     void writeErrorInALogFileNeverLetsTheOffsetPassWhatIsOnDisk() throws IOException {
         Logger log = configure();
         log.info("before the failure");
-        OutputStreamAppender<?> appender = (OutputStreamAppender<?>) context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)
-                .getAppender("prog.jsonl");
+        OutputStreamAppender<?> appender = LogSetup.of(context).fileAppender("prog.jsonl");
         ((ResilientOutputStreamBase) appender.getOutputStream()).postIOFailure(new IOException("simulated: disk full"));
 
         int[] n = {0};

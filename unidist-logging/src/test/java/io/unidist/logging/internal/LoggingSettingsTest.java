@@ -29,7 +29,8 @@ class LoggingSettingsTest {
         assertEquals(10L * 1024 * 1024, s.maxFileSize.getSize());
         assertEquals(1024L * 1024 * 1024, s.totalSizeCap.getSize());
         assertEquals(30, s.maxHistoryDays);
-        assertTrue(s.callerData("main"));
+        assertTrue(s.callerData("main"), "every record carries its caller unless turned off");
+        assertTrue(s.callerData("audit"), "a track inherits the default");
         assertEquals(65_536, s.maxMessageChars);
         assertTrue(s.manifest);
         assertEquals(1_000, s.manifestIntervalMillis);
@@ -52,6 +53,10 @@ class LoggingSettingsTest {
         assertFalse(s.callerData("main"));
         assertFalse(s.callerData("other"));
         assertTrue(s.callerData("audit"));
+        LoggingSettings on = of("unidist.logging.callerData", "true", "unidist.logging.track.quiet.callerData", "false");
+        assertTrue(on.callerData("main"));
+        assertTrue(on.callerData("other"));
+        assertFalse(on.callerData("quiet"));
         assertEquals(Level.DEBUG, s.levels.get("com.acme"));
     }
 
