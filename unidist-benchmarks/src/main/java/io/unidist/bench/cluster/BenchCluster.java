@@ -40,6 +40,7 @@ final class BenchCluster implements AutoCloseable {
     private final Map<String, VoterProcess> voters = new LinkedHashMap<>();
     private Unidist client;
     private int echoPort;
+    private boolean stackEcho;
 
     /** What a voter reports about the two Raft groups. */
     record Status(String leader, String csLeader) { }
@@ -283,6 +284,18 @@ final class BenchCluster implements AutoCloseable {
             return ClosedLoop.run(1, warmup.toNanos(), window.toNanos(), i -> trip);
         } finally {
             trip.close();
+        }
+    }
+
+    /** Round trips of 64 bytes through unidist's cluster messaging from this process's node to voter v1. */
+    Measurement stackRoundTrips(Duration warmup, Duration window) throws Exception {
+        if (!stackEcho) {
+            voter(VOTERS.get(0)).call("stack-echo", Duration.ofSeconds(10));
+            stackEcho = true;
+        }
+        try (Floors.StackRoundTrip trip = new Floors.StackRoundTrip(
+                io.unidist.cluster.UnidistCluster.messaging(client), VOTERS.get(0))) {
+            return ClosedLoop.run(1, warmup.toNanos(), window.toNanos(), i -> trip);
         }
     }
 

@@ -227,6 +227,8 @@ public final class ClusterBench {
             warmUpCluster(c, leaders, follower);
             add(new Row(session, Row.Kind.FLOOR_ROUND_TRIP, "floor: TCP round trip 64 B", 1, Row.Role.NONE,
                     "launcher ↔ v1", fsync, 0, c.roundTrips(warmup, window)));
+            add(new Row(session, Row.Kind.STACK_ROUND_TRIP, "unidist messaging round trip 64 B", 1, Row.Role.NONE,
+                    "client ↔ v1", fsync, 0, c.stackRoundTrips(warmup, window)));
             add(new Row(session, Row.Kind.FLOOR_FSYNC, "floor: 64 B append + force", 1, Row.Role.NONE,
                     follower.name(), true, 0, c.runOn(follower, "fsync", 1, warmup, window)));
             for (int threads : ops.contains("counter") ? threadCounts : List.<Integer>of()) {

@@ -1,5 +1,6 @@
 package io.unidist.bench.cluster;
 
+import io.unidist.cluster.ClusterMessaging;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +14,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The floors a replicated commit cannot beat on this machine, measured beside it: a loopback TCP round trip of
@@ -88,6 +91,52 @@ final class Floors {
         @Override
         public void close() throws IOException {
             socket.close();
+        }
+    }
+
+    /** The topic a voter answers on {@link #startStackEcho}: a ping returns to its sender as a pong. */
+    static final String PING = "bench-ping";
+    static final String PONG = "bench-pong";
+
+    /**
+     * Answers every {@link #PING} with the same bytes under {@link #PONG}, on the thread that delivered it: the
+     * other half of {@link StackRoundTrip}.
+     */
+    static AutoCloseable startStackEcho(ClusterMessaging messaging) {
+        return messaging.subscribe(PING, (from, payload) -> messaging.send(from, PONG, payload));
+    }
+
+    /**
+     * A round trip of 64 bytes through unidist's cluster messaging on the main JGroups channel (the stack every
+     * call travels over), to a voter that runs {@link #startStackEcho}. Not part of the floor: beside the TCP round
+     * trip it shows what the stack adds to each hop.
+     */
+    static final class StackRoundTrip implements ClosedLoop.Action, AutoCloseable {
+        private final ClusterMessaging messaging;
+        private final String target;
+        private final Semaphore pongs = new Semaphore(0);
+        private final AutoCloseable subscription;
+        private final byte[] payload = new byte[MESSAGE_BYTES];
+
+        StackRoundTrip(ClusterMessaging messaging, String target) {
+            this.messaging = messaging;
+            this.target = target;
+            this.subscription = messaging.subscribe(PONG, (from, bytes) -> pongs.release());
+        }
+
+        @Override
+        public void run() throws Exception {
+            if (!messaging.send(target, PING, payload)) {
+                throw new IllegalStateException(target + " is not in this node's view");
+            }
+            if (!pongs.tryAcquire(5, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("no pong from " + target + " within 5 s");
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            subscription.close();
         }
     }
 

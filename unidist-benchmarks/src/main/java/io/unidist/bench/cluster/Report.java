@@ -172,6 +172,9 @@ final class Report {
         out.add("- floor = commits per call × (round trips × loopback round trip p50 + one forced append p50 if fsync"
                 + " is on); round trips are 1 from the leader, 2 from elsewhere. A lower bound, not a model; as"
                 + " ops/s it is what one thread could do (1e6 / floor µs).");
+        out.add("- unidist messaging round trip: 64 bytes from the non-voter to v1 and back through ClusterMessaging on the"
+                + " main JGroups channel (the stack every call travels over, its threads and hand-offs included): not"
+                + " part of the floor; the difference to the TCP round trip is what the stack adds to two hops.");
         out.add("- lock = acquire + release of a plain lock: two Raft commits per call. With several threads:"
                 + " \"own lock per thread\" (no thread waits for another: the protocol's cost), \"one lock,"
                 + " contended\" (every thread on the same lock: at most one holder, so grants are serial and each"

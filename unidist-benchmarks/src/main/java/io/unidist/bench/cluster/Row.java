@@ -20,6 +20,8 @@ record Row(int session, Kind kind, String operation, int threads, Role role, Str
     enum Kind {
         /** A loopback round trip between two processes. */
         FLOOR_ROUND_TRIP,
+        /** A round trip through unidist's messaging on the main JGroups channel: what the stack adds, not a floor. */
+        STACK_ROUND_TRIP,
         /** An append forced to the disk. */
         FLOOR_FSYNC,
         /** jgroups-raft's CounterService, the baseline. */
@@ -54,6 +56,6 @@ record Row(int session, Kind kind, String operation, int threads, Role role, Str
     }
 
     String fsyncLabel() {
-        return kind == Kind.FLOOR_ROUND_TRIP || kind == Kind.LOGGING ? "-" : fsync ? "on" : "off";
+        return kind == Kind.FLOOR_ROUND_TRIP || kind == Kind.STACK_ROUND_TRIP || kind == Kind.LOGGING ? "-" : fsync ? "on" : "off";
     }
 }

@@ -166,6 +166,9 @@ public final class VoterMain {
                 return "warm";
             case "echo":
                 return "port=" + Floors.startEchoServer();
+            case "stack-echo":
+                Floors.startStackEcho(io.unidist.cluster.UnidistCluster.messaging(node));
+                return "ok";
             case "heap":
                 return HEAP.measure().encode();
             case "raft": {
